@@ -1,0 +1,49 @@
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth';
+import { type Configuration, loadConfiguration } from './config/configuration';
+import { openDatabase } from './database/data-source';
+import { DemoModule } from './demo/demo.module';
+import { HealthModule } from './health/health.module';
+import { UsersModule } from './users/users.module';
+
+/** The example host app: configuration, database, AuthModule, users and the demo routes. */
+@Module({})
+export class AppModule {
+  /** `env` defaults to `process.env`; tests pass their own. */
+  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
+    const configuration = loadConfiguration(env);
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => configuration],
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: () => ({}),
+          dataSourceFactory: () => openDatabase(configuration.database),
+        }),
+        AuthModule.forRootAsync({
+          imports: [UsersModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<Configuration, true>) => config.get('auth', { infer: true }),
+        }),
+        UsersModule,
+        HealthModule,
+        DemoModule,
+      ],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+    };
+  }
+}

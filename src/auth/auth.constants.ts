@@ -1,0 +1,47 @@
+import type { AuthModuleOptions, ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
+
+/** Injection token of the options with every default applied. */
+export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
+
+export const IS_PUBLIC_KEY = 'isPublic';
+
+/** Name and path of the refresh-token cookie (cookie transport). */
+export const REFRESH_COOKIE_NAME = 'refresh_token';
+export const REFRESH_COOKIE_PATH = '/auth';
+
+/** Header a browser sends to use the cookie transport; also the CSRF defence. */
+export const AUTH_TRANSPORT_HEADER = 'auth-transport';
+
+/** `typ` header of access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export const AUTH_DEFAULTS = {
+  audience: 'api',
+  accessTokenTtl: 900,
+  refreshTokenTtl: 2_592_000,
+  refreshIdleTtl: 1_209_600,
+  refreshReuseGrace: 10,
+  clockTolerance: 5,
+  algorithm: 'ES256',
+  registrationOpen: true,
+  cookieSecure: true,
+  passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+} as const;
+
+export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  const resolved: ResolvedAuthOptions = {
+    ...AUTH_DEFAULTS,
+    ...(stripUndefined(options) as AuthModuleOptions),
+    passwordHashing: { ...AUTH_DEFAULTS.passwordHashing, ...stripUndefined(options.passwordHashing ?? {}) },
+  };
+  if (resolved.algorithm === 'HS256' && Buffer.byteLength(resolved.secret ?? '') < 32) {
+    throw new Error(
+      'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option (AUTH_JWT_SECRET).',
+    );
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,54 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AUTH_OPTIONS, resolveAuthOptions } from './auth.constants';
+import { AuthController } from './auth.controller';
+import { AUTH_ENTITIES } from './auth.entities';
+import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
+import { AuthService } from './auth.service';
+import { AdminBootstrap } from './users/admin-bootstrap';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { RolesGuard } from './guards/roles.guard';
+import type { AuthModuleOptions } from './interfaces/auth-module-options.interface';
+import { SigningKeysService } from './keys/signing-keys.service';
+import { PasswordHasher } from './passwords/password-hasher.service';
+import { RefreshTokenRepository } from './refresh-tokens/refresh-token.repository';
+import { RevokedSessions } from './sessions/revoked-sessions';
+import { SessionRepository } from './sessions/session.repository';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { AccessTokenService } from './tokens/access-token.service';
+
+/**
+ * Access tokens, rotating refresh tokens and sessions for a Nest app. The host provides the
+ * `AuthUserStore` (through `imports`) and a TypeORM connection whose migrations include
+ * `AUTH_MIGRATIONS`.
+ */
+@Module({
+  imports: [
+    PassportModule,
+    JwtModule.register({}),
+    TypeOrmModule.forFeature(AUTH_ENTITIES),
+  ],
+  controllers: [AuthController],
+  providers: [
+    {
+      provide: AUTH_OPTIONS,
+      inject: [AUTH_MODULE_OPTIONS],
+      useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
+    },
+    AuthService,
+    AdminBootstrap,
+    PasswordHasher,
+    SigningKeysService,
+    AccessTokenService,
+    RefreshTokenRepository,
+    SessionRepository,
+    RevokedSessions,
+    JwtStrategy,
+    JwtAuthGuard,
+    RolesGuard,
+  ],
+  exports: [AuthService, PasswordHasher, AccessTokenService, JwtAuthGuard, RolesGuard, AUTH_OPTIONS],
+})
+export class AuthModule extends ConfigurableModuleClass {}

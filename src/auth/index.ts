@@ -1,0 +1,31 @@
+export { AuthModule } from './auth.module';
+export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
+export { AUTH_OPTIONS, AUTH_DEFAULTS } from './auth.constants';
+export { AuthService } from './auth.service';
+export { Public } from './decorators/public.decorator';
+export { Roles } from './decorators/roles.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { JwtAuthGuard } from './guards/jwt-auth.guard';
+export { RolesGuard } from './guards/roles.guard';
+export { PasswordHasher } from './passwords/password-hasher.service';
+export { Session } from './sessions/session.entity';
+export { RefreshToken } from './refresh-tokens/refresh-token.entity';
+export { SigningKey } from './keys/signing-key.entity';
+export { AUTH_MIGRATIONS } from './migrations';
+export {
+  AuthUserStore,
+  toPublicUser,
+  type AuthUserRecord,
+  type NewAuthUser,
+  type PublicUser,
+} from './users/auth-user-store';
+export type {
+  AccessTokenAlgorithm,
+  AuthModuleOptions,
+  PasswordHashingOptions,
+} from './interfaces/auth-module-options.interface';
+export type { AuthPrincipal, AccessTokenClaims } from './interfaces/auth-principal.interface';
+export type { TokenResponse } from './tokens/token-response';
+
+/** Entities the host's TypeORM connection must know (or use `autoLoadEntities`). */
+export { AUTH_ENTITIES } from './auth.entities';

@@ -1,0 +1,90 @@
+/** Signing algorithms the access-token service supports. */
+export type AccessTokenAlgorithm = 'ES256' | 'RS256' | 'HS256';
+
+/** argon2id cost parameters. */
+export interface PasswordHashingOptions {
+  /**
+   * Memory cost in KiB.
+   * @default 19456 (OWASP's recommendation for argon2id)
+   */
+  memoryCost?: number;
+  /**
+   * Iterations.
+   * @default 2
+   */
+  timeCost?: number;
+  /**
+   * Degree of parallelism.
+   * @default 1
+   */
+  parallelism?: number;
+}
+
+/** Options of `AuthModule.forRoot` / `AuthModule.forRootAsync`. */
+export interface AuthModuleOptions {
+  /** `iss` claim of access tokens, usually the service's public URL. */
+  issuer: string;
+  /**
+   * `aud` claim of access tokens.
+   * @default 'api'
+   */
+  audience?: string;
+  /**
+   * Access-token lifetime in seconds.
+   * @default 900
+   */
+  accessTokenTtl?: number;
+  /**
+   * Absolute session lifetime in seconds, fixed at login and never extended by rotation.
+   * @default 2592000 (30 days)
+   */
+  refreshTokenTtl?: number;
+  /**
+   * Inactivity lifetime in seconds: a session without a refresh for this long ends.
+   * @default 1209600 (14 days)
+   */
+  refreshIdleTtl?: number;
+  /**
+   * Seconds a rotated refresh token may still be presented (concurrent tabs).
+   * Presented later, it revokes its whole session. 0 disables the grace window.
+   * @default 10
+   */
+  refreshReuseGrace?: number;
+  /**
+   * Seconds of leeway when checking `exp` and `nbf`.
+   * @default 5
+   */
+  clockTolerance?: number;
+  /**
+   * Signing algorithm of access tokens.
+   * @default 'ES256'
+   */
+  algorithm?: AccessTokenAlgorithm;
+  /** HS256 secret, at least 32 bytes. Required when `algorithm` is `HS256`. */
+  secret?: string;
+  /**
+   * PEM private key (PKCS#8 or SEC1/PKCS#1) for ES256 / RS256. When unset, a key is
+   * generated once and persisted in the database.
+   */
+  privateKey?: string;
+  /** argon2id parameters. */
+  passwordHashing?: PasswordHashingOptions;
+  /**
+   * Whether `POST /auth/register` is open.
+   * @default true
+   */
+  registrationOpen?: boolean;
+  /**
+   * `Secure` flag of the refresh-token cookie. Turn off only for plain-HTTP development.
+   * @default true
+   */
+  cookieSecure?: boolean;
+  /** When set, this admin user exists after start (created with role `admin` if missing). */
+  bootstrapAdmin?: { email: string; password: string };
+}
+
+/** Options after defaults are applied. */
+export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'>> &
+  Pick<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'> & {
+    passwordHashing: Required<PasswordHashingOptions>;
+  };

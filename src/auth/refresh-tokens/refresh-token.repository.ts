@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+/** The session state a refresh needs, as one row. */
+export interface SessionState {
+  sessionId: string;
+  userId: string;
+  expiresAt: Date;
+  lastUsedAt: Date;
+}
+
+export interface NewSession {
+  userId: string;
+  device: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  expiresAt: Date;
+}
+
+/** A presented token whose rotation did not happen, and why. */
+export interface PresentedToken extends SessionState {
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/**
+ * Refresh tokens and the session rows they move. Every write is a single SQL statement, so a
+ * crash never leaves half a rotation behind and concurrent refreshes are decided by row locks.
+ */
+@Injectable()
+export class RefreshTokenRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Creates a session and its first refresh token. */
+  async startSession(session: NewSession, tokenHash: Buffer, now: Date): Promise<SessionState> {
+    const sessionId = randomUUID();
+    await this.dataSource.query(
+      `WITH new_session AS (
+         INSERT INTO auth_sessions (id, user_id, device, user_agent, ip, created_at, last_used_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+         RETURNING id
+       )
+       INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at)
+       SELECT $8, id, $9, $6 FROM new_session`,
+      [
+        sessionId,
+        session.userId,
+        session.device,
+        session.userAgent,
+        session.ip,
+        now,
+        session.expiresAt,
+        randomUUID(),
+        tokenHash,
+      ],
+    );
+    return { sessionId, userId: session.userId, expiresAt: session.expiresAt, lastUsedAt: now };
+  }
+
+  /**
+   * Compare-and-swap rotation: marks the presented token rotated, stores its successor and
+   * moves the session's `last_used_at`, but only if the token was not rotated yet and its
+   * session is alive. Of concurrent callers with the same token exactly one gets a row: the
+   * others wait on the row lock, re-check `rotated_at IS NULL` and find it false.
+   */
+  async rotate(
+    presentedHash: Buffer,
+    nextHash: Buffer,
+    now: Date,
+    idleSince: Date,
+  ): Promise<SessionState | null> {
+    const rows: SessionStateRow[] = await this.dataSource.query(
+      `WITH rotated AS (
+         UPDATE auth_refresh_tokens t SET rotated_at = $3
+         FROM auth_sessions s
+         WHERE t.token_hash = $1 AND t.rotated_at IS NULL
+           AND s.id = t.session_id AND s.revoked_at IS NULL
+           AND s.expires_at > $3 AND s.last_used_at > $4
+         RETURNING t.session_id
+       ), touched AS (
+         UPDATE auth_sessions s SET last_used_at = $3
+         FROM rotated r WHERE s.id = r.session_id
+         RETURNING s.id, s.user_id, s.expires_at, s.last_used_at
+       ), issued AS (
+         INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at)
+         SELECT $5, id, $2, $3 FROM touched
+       )
+       SELECT id AS session_id, user_id, expires_at, last_used_at FROM touched`,
+      [presentedHash, nextHash, now, idleSince, randomUUID()],
+    );
+    return rows.length ? toSessionState(rows[0]) : null;
+  }
+
+  /**
+   * Adds a token to a live session without rotating anything: the answer to a rotated token
+   * presented again within the grace window.
+   */
+  async issueInSession(
+    sessionId: string,
+    nextHash: Buffer,
+    now: Date,
+    idleSince: Date,
+  ): Promise<SessionState | null> {
+    const rows: SessionStateRow[] = await this.dataSource.query(
+      `WITH touched AS (
+         UPDATE auth_sessions s SET last_used_at = $3
+         WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_used_at > $4
+         RETURNING s.id, s.user_id, s.expires_at, s.last_used_at
+       ), issued AS (
+         INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at)
+         SELECT $5, id, $2, $3 FROM touched
+       )
+       SELECT id AS session_id, user_id, expires_at, last_used_at FROM touched`,
+      [sessionId, nextHash, now, idleSince, randomUUID()],
+    );
+    return rows.length ? toSessionState(rows[0]) : null;
+  }
+
+  /** The token with this hash and the state of its session, or null for an unknown token. */
+  async findPresented(tokenHash: Buffer): Promise<PresentedToken | null> {
+    const rows: (SessionStateRow & { rotated_at: Date | null; revoked_at: Date | null })[] =
+      await this.dataSource.query(
+        `SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at, t.rotated_at
+         FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+         WHERE t.token_hash = $1`,
+        [tokenHash],
+      );
+    if (!rows.length) return null;
+    const row = rows[0];
+    return { ...toSessionState(row), rotatedAt: row.rotated_at, revokedAt: row.revoked_at };
+  }
+}
+
+interface SessionStateRow {
+  session_id: string;
+  user_id: string;
+  expires_at: Date;
+  last_used_at: Date;
+}
+
+function toSessionState(row: SessionStateRow): SessionState {
+  return {
+    sessionId: row.session_id,
+    userId: row.user_id,
+    expiresAt: new Date(row.expires_at),
+    lastUsedAt: new Date(row.last_used_at),
+  };
+}

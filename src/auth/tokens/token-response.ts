@@ -1,0 +1,21 @@
+/** The JSON of a successful login or refresh. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  /** Seconds until the access token expires. */
+  expires_in: number;
+  /** Absent with the cookie transport, where the token is in the cookie. */
+  refresh_token?: string;
+  /** Seconds until the refresh token stops working (the session's nearer end). */
+  refresh_token_expires_in: number;
+  session_id: string;
+}
+
+/** What the auth service hands the transport: the response plus the raw refresh token. */
+export interface IssuedTokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshTokenExpiresIn: number;
+  sessionId: string;
+}

@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import type { AuthModuleOptions } from '../auth';
+import { validateEnvironment } from './env.validation';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+}
+
+export interface DatabaseConfig {
+  /** PostgreSQL URL; undefined selects the embedded PGlite database. */
+  url?: string;
+  /** Where the embedded database lives. */
+  dataDir: string;
+}
+
+export interface Configuration {
+  app: AppConfig;
+  database: DatabaseConfig;
+  auth: AuthModuleOptions;
+}
+
+/** Reads and validates the environment; throws a ConfigurationError naming a bad variable. */
+export function loadConfiguration(env: Record<string, string | undefined> = process.env): Configuration {
+  const vars = validateEnvironment(env);
+  const port = vars.PORT ?? 3000;
+  return {
+    app: { port, host: vars.HOST ?? '127.0.0.1' },
+    database: { url: vars.DATABASE_URL, dataDir: resolve(vars.AUTH_DATA_DIR ?? './.data') },
+    auth: {
+      issuer: vars.AUTH_ISSUER ?? `http://localhost:${port}`,
+      audience: vars.AUTH_AUDIENCE,
+      accessTokenTtl: vars.AUTH_ACCESS_TTL,
+      refreshTokenTtl: vars.AUTH_REFRESH_TTL,
+      refreshIdleTtl: vars.AUTH_REFRESH_IDLE_TTL,
+      refreshReuseGrace: vars.AUTH_REFRESH_REUSE_GRACE,
+      clockTolerance: vars.AUTH_CLOCK_TOLERANCE,
+      algorithm: vars.AUTH_JWT_ALG,
+      secret: vars.AUTH_JWT_SECRET,
+      privateKey: vars.AUTH_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+      registrationOpen: vars.AUTH_REGISTRATION ? vars.AUTH_REGISTRATION === 'open' : undefined,
+      cookieSecure: vars.AUTH_COOKIE_SECURE ? vars.AUTH_COOKIE_SECURE === 'true' : undefined,
+      bootstrapAdmin:
+        vars.AUTH_ADMIN_EMAIL && vars.AUTH_ADMIN_PASSWORD
+          ? { email: vars.AUTH_ADMIN_EMAIL, password: vars.AUTH_ADMIN_PASSWORD }
+          : undefined,
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+
+/** Every environment variable the service reads (CONTRACT.md, "Configuration"). */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsString()
+  HOST?: string;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString()
+  AUTH_DATA_DIR?: string;
+
+  @IsOptional() @IsString()
+  REDIS_URL?: string;
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  AUTH_ISSUER?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  AUTH_AUDIENCE?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  AUTH_ACCESS_TTL?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  AUTH_REFRESH_TTL?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  AUTH_REFRESH_IDLE_TTL?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  AUTH_REFRESH_REUSE_GRACE?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  AUTH_CLOCK_TOLERANCE?: number;
+
+  @IsOptional() @IsIn(['ES256', 'RS256', 'HS256'])
+  AUTH_JWT_ALG?: 'ES256' | 'RS256' | 'HS256';
+
+  @IsOptional() @IsString()
+  AUTH_JWT_SECRET?: string;
+
+  @IsOptional() @IsString()
+  AUTH_JWT_PRIVATE_KEY?: string;
+
+  @IsOptional() @IsString()
+  AUTH_ADMIN_EMAIL?: string;
+
+  @IsOptional() @IsString() @MinLength(8)
+  AUTH_ADMIN_PASSWORD?: string;
+
+  @IsOptional() @IsIn(['open', 'closed'])
+  AUTH_REGISTRATION?: 'open' | 'closed';
+
+  @IsOptional() @IsIn(['true', 'false'])
+  AUTH_COOKIE_SECURE?: 'true' | 'false';
+}
+
+/** Thrown for bad configuration; the message names the variable and what it needs. */
+export class ConfigurationError extends Error {}
+
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  // An empty variable counts as unset.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value));
+  const variables = plainToInstance(EnvironmentVariables, set);
+  const errors = validateSync(variables);
+  if (errors.length > 0) {
+    const problems = errors.map(
+      (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+    );
+    throw new ConfigurationError(`Invalid configuration. ${problems.join('. ')}.`);
+  }
+  if (variables.AUTH_JWT_ALG === 'HS256' && Buffer.byteLength(variables.AUTH_JWT_SECRET ?? '') < 32) {
+    throw new ConfigurationError(
+      'Invalid configuration. AUTH_JWT_SECRET must be set to at least 32 bytes when AUTH_JWT_ALG is HS256.',
+    );
+  }
+  if (Boolean(variables.AUTH_ADMIN_EMAIL) !== Boolean(variables.AUTH_ADMIN_PASSWORD)) {
+    throw new ConfigurationError(
+      'Invalid configuration. Set both AUTH_ADMIN_EMAIL and AUTH_ADMIN_PASSWORD, or neither.',
+    );
+  }
+  return variables;
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { type AuthUserRecord, AuthUserStore, type NewAuthUser } from '../auth';
+import { User } from './user.entity';
+
+/** The auth module's user port over the `users` table. */
+@Injectable()
+export class TypeOrmUserStore extends AuthUserStore {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {
+    super();
+  }
+
+  findByEmail(email: string): Promise<AuthUserRecord | null> {
+    return this.users.findOneBy({ email: email.toLowerCase() });
+  }
+
+  findById(id: string): Promise<AuthUserRecord | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
+    return this.users.findOneBy({ id });
+  }
+
+  async create(user: NewAuthUser): Promise<AuthUserRecord | null> {
+    // ON CONFLICT DO NOTHING: a taken email (unique index on lower(email)) inserts no row.
+    const rows: Record<string, unknown>[] = await this.users
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id: randomUUID(),
+        email: user.email.toLowerCase(),
+        name: user.name ?? null,
+        passwordHash: user.passwordHash,
+        roles: user.roles ?? [],
+      })
+      .orIgnore()
+      .returning('*')
+      .execute()
+      .then((result) => result.raw as Record<string, unknown>[]);
+    return rows.length ? this.users.create(rowToUser(rows[0])) : null;
+  }
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+function rowToUser(row: Record<string, unknown>): Partial<User> {
+  return {
+    id: row.id as string,
+    email: row.email as string,
+    name: row.name as string | null,
+    passwordHash: row.password_hash as string,
+    roles: row.roles as string[],
+    disabled: row.disabled as boolean,
+    createdAt: new Date(row.created_at as string),
+  };
+}
