@@ -1,5 +1,14 @@
 // Nest 12 and a few of its dependencies ship ESM only: swc transforms them to CommonJS for Jest.
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'load-esm'];
+const esmOnly = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@tokenizer',
+  'load-esm',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -32,7 +32,8 @@ export class AppModule {
         AuthModule.forRootAsync({
           imports: [UsersModule],
           inject: [ConfigService],
-          useFactory: (config: ConfigService<Configuration, true>) => config.get('auth', { infer: true }),
+          useFactory: (config: ConfigService<Configuration, true>) =>
+            config.get('auth', { infer: true }),
         }),
         UsersModule,
         HealthModule,
@@ -41,7 +42,11 @@ export class AppModule {
       providers: [
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+          }),
         },
       ],
     };

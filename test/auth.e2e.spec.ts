@@ -15,7 +15,10 @@ describe('register, login, me and the guarded demo routes', () => {
   describe('POST /auth/register', () => {
     it('creates a user and answers 201 with the public user', async () => {
       const email = uniqueEmail();
-      const response = await t.http().post('/auth/register').send({ email, password: PASSWORD, name: 'Ann' });
+      const response = await t
+        .http()
+        .post('/auth/register')
+        .send({ email, password: PASSWORD, name: 'Ann' });
       expect(response.status).toBe(201);
       expect(response.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -51,7 +54,10 @@ describe('register, login, me and the guarded demo routes', () => {
   describe('POST /auth/login', () => {
     it('answers the token response with no-store and a well-formed access token', async () => {
       const { email, id } = await register(t);
-      const response = await t.http().post('/auth/login').send({ email: email.toUpperCase(), password: PASSWORD });
+      const response = await t
+        .http()
+        .post('/auth/login')
+        .send({ email: email.toUpperCase(), password: PASSWORD });
       expect(response.status).toBe(200);
       expect(response.headers['cache-control']).toBe('no-store');
       expect(response.body).toEqual({
@@ -107,9 +113,18 @@ describe('register, login, me and the guarded demo routes', () => {
   describe('GET /auth/me', () => {
     it('returns the caller', async () => {
       const { email, id, tokens } = await signUp(t);
-      const response = await t.http().get('/auth/me').set('Authorization', `Bearer ${tokens.access_token}`);
+      const response = await t
+        .http()
+        .get('/auth/me')
+        .set('Authorization', `Bearer ${tokens.access_token}`);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ id, email, name: null, roles: [], createdAt: expect.any(String) });
+      expect(response.body).toEqual({
+        id,
+        email,
+        name: null,
+        roles: [],
+        createdAt: expect.any(String),
+      });
     });
 
     it('answers 401 with a bare Bearer challenge without a token', async () => {
@@ -126,7 +141,10 @@ describe('register, login, me and the guarded demo routes', () => {
 
     it('does not accept a refresh token as a bearer token', async () => {
       const { tokens } = await signUp(t);
-      const response = await t.http().get('/auth/me').set('Authorization', `Bearer ${tokens.refresh_token}`);
+      const response = await t
+        .http()
+        .get('/auth/me')
+        .set('Authorization', `Bearer ${tokens.refresh_token}`);
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     });
@@ -140,19 +158,29 @@ describe('register, login, me and the guarded demo routes', () => {
     it('serves /demo/private to a signed-in user only', async () => {
       const { id, tokens } = await signUp(t);
       await t.http().get('/demo/private').expect(401);
-      const response = await t.http().get('/demo/private').set('Authorization', `Bearer ${tokens.access_token}`);
+      const response = await t
+        .http()
+        .get('/demo/private')
+        .set('Authorization', `Bearer ${tokens.access_token}`);
       expect(response.status).toBe(200);
       expect(response.body.userId).toBe(id);
     });
 
     it('serves /demo/admin to the admin role only (403 otherwise)', async () => {
       const { tokens } = await signUp(t);
-      const user = await t.http().get('/demo/admin').set('Authorization', `Bearer ${tokens.access_token}`);
+      const user = await t
+        .http()
+        .get('/demo/admin')
+        .set('Authorization', `Bearer ${tokens.access_token}`);
       expect(user.status).toBe(403);
 
       const admin = await login(t, 'admin@example.com', 'admin password 1');
       expect(decodeJwt(admin.access_token).payload.roles).toEqual(['admin']);
-      await t.http().get('/demo/admin').set('Authorization', `Bearer ${admin.access_token}`).expect(200);
+      await t
+        .http()
+        .get('/demo/admin')
+        .set('Authorization', `Bearer ${admin.access_token}`)
+        .expect(200);
     });
   });
 

@@ -90,8 +90,9 @@ describe('refresh: rotation and reuse detection (grace 1 s)', () => {
 
   it('reuse in one session leaves the user’s other sessions alone', async () => {
     const { email, tokens } = await signUp(t);
-    const other = (await t.http().post('/auth/login').send({ email, password: 'correct horse battery' }))
-      .body as TokenPair;
+    const other = (
+      await t.http().post('/auth/login').send({ email, password: 'correct horse battery' })
+    ).body as TokenPair;
     await refresh(t, tokens.refresh_token).expect(200);
     await sleep(1100);
     await refresh(t, tokens.refresh_token).expect(401);
@@ -235,9 +236,14 @@ describe('logout', () => {
 
   it('with the bearer token ends that session only', async () => {
     const { email, tokens } = await signUp(t);
-    const other = (await t.http().post('/auth/login').send({ email, password: 'correct horse battery' }))
-      .body as TokenPair;
-    await t.http().post('/auth/logout').set('Authorization', `Bearer ${tokens.access_token}`).expect(204);
+    const other = (
+      await t.http().post('/auth/login').send({ email, password: 'correct horse battery' })
+    ).body as TokenPair;
+    await t
+      .http()
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${tokens.access_token}`)
+      .expect(204);
     await me(t, tokens.access_token).expect(401);
     await refresh(t, tokens.refresh_token).expect(401);
     await me(t, other.access_token).expect(200);

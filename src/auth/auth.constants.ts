@@ -1,4 +1,7 @@
-import type { AuthModuleOptions, ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
+import type {
+  AuthModuleOptions,
+  ResolvedAuthOptions,
+} from './interfaces/auth-module-options.interface';
 
 /** Injection token of the options with every default applied. */
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -32,7 +35,10 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   const resolved: ResolvedAuthOptions = {
     ...AUTH_DEFAULTS,
     ...(stripUndefined(options) as AuthModuleOptions),
-    passwordHashing: { ...AUTH_DEFAULTS.passwordHashing, ...stripUndefined(options.passwordHashing ?? {}) },
+    passwordHashing: {
+      ...AUTH_DEFAULTS.passwordHashing,
+      ...stripUndefined(options.passwordHashing ?? {}),
+    },
   };
   if (resolved.algorithm === 'HS256' && Buffer.byteLength(resolved.secret ?? '') < 32) {
     throw new Error(

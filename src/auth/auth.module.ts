@@ -25,11 +25,7 @@ import { AccessTokenService } from './tokens/access-token.service';
  * `AUTH_MIGRATIONS`.
  */
 @Module({
-  imports: [
-    PassportModule,
-    JwtModule.register({}),
-    TypeOrmModule.forFeature(AUTH_ENTITIES),
-  ],
+  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature(AUTH_ENTITIES)],
   controllers: [AuthController],
   providers: [
     {
@@ -49,6 +45,13 @@ import { AccessTokenService } from './tokens/access-token.service';
     JwtAuthGuard,
     RolesGuard,
   ],
-  exports: [AuthService, PasswordHasher, AccessTokenService, JwtAuthGuard, RolesGuard, AUTH_OPTIONS],
+  exports: [
+    AuthService,
+    PasswordHasher,
+    AccessTokenService,
+    JwtAuthGuard,
+    RolesGuard,
+    AUTH_OPTIONS,
+  ],
 })
 export class AuthModule extends ConfigurableModuleClass {}

@@ -16,12 +16,20 @@ import {
   hashRefreshToken,
   isWellFormedRefreshToken,
 } from './refresh-tokens/refresh-token-value';
-import { RefreshTokenRepository, type SessionState } from './refresh-tokens/refresh-token.repository';
+import {
+  RefreshTokenRepository,
+  type SessionState,
+} from './refresh-tokens/refresh-token.repository';
 import { RevokedSessions } from './sessions/revoked-sessions';
 import { type SessionEndReason, SessionRepository } from './sessions/session.repository';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { IssuedTokens } from './tokens/token-response';
-import { type AuthUserRecord, AuthUserStore, type PublicUser, toPublicUser } from './users/auth-user-store';
+import {
+  type AuthUserRecord,
+  AuthUserStore,
+  type PublicUser,
+  toPublicUser,
+} from './users/auth-user-store';
 
 /** Where a request came from, recorded on the session it starts. */
 export interface ClientContext {
@@ -49,7 +57,11 @@ export class AuthService {
   async register(input: RegisterDto): Promise<PublicUser> {
     if (!this.options.registrationOpen) throw new ForbiddenException('Registration is closed');
     const passwordHash = await this.passwords.hash(input.password);
-    const user = await this.users.create({ email: input.email, passwordHash, name: input.name ?? null });
+    const user = await this.users.create({
+      email: input.email,
+      passwordHash,
+      name: input.name ?? null,
+    });
     if (!user) throw new ConflictException('Email is already registered');
     return toPublicUser(user);
   }
@@ -84,7 +96,8 @@ export class AuthService {
    * session (reuse detection).
    */
   async refresh(presented: string): Promise<IssuedTokens> {
-    if (!isWellFormedRefreshToken(presented)) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    if (!isWellFormedRefreshToken(presented))
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     const presentedHash = hashRefreshToken(presented);
     const next = generateRefreshToken();
     const now = new Date();
@@ -138,7 +151,12 @@ export class AuthService {
     }
     const sinceRotation = now.getTime() - token.rotatedAt.getTime();
     if (sinceRotation < this.options.refreshReuseGrace * 1000) {
-      const session = await this.refreshTokens.issueInSession(token.sessionId, nextHash, now, idleSince);
+      const session = await this.refreshTokens.issueInSession(
+        token.sessionId,
+        nextHash,
+        now,
+        idleSince,
+      );
       if (session) return session;
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }

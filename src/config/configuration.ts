@@ -21,7 +21,9 @@ export interface Configuration {
 }
 
 /** Reads and validates the environment; throws a ConfigurationError naming a bad variable. */
-export function loadConfiguration(env: Record<string, string | undefined> = process.env): Configuration {
+export function loadConfiguration(
+  env: Record<string, string | undefined> = process.env,
+): Configuration {
   const vars = validateEnvironment(env);
   const port = vars.PORT ?? 3000;
   return {

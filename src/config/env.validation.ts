@@ -16,62 +16,96 @@ const toInt = ({ value }: { value: unknown }) =>
 
 /** Every environment variable the service reads (CONTRACT.md, "Configuration"). */
 export class EnvironmentVariables {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST?: string;
 
   @IsOptional()
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
   DATABASE_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   AUTH_DATA_DIR?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REDIS_URL?: string;
 
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
   AUTH_ISSUER?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   AUTH_AUDIENCE?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   AUTH_ACCESS_TTL?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   AUTH_REFRESH_TTL?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   AUTH_REFRESH_IDLE_TTL?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   AUTH_REFRESH_REUSE_GRACE?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
   AUTH_CLOCK_TOLERANCE?: number;
 
-  @IsOptional() @IsIn(['ES256', 'RS256', 'HS256'])
+  @IsOptional()
+  @IsIn(['ES256', 'RS256', 'HS256'])
   AUTH_JWT_ALG?: 'ES256' | 'RS256' | 'HS256';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   AUTH_JWT_SECRET?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   AUTH_JWT_PRIVATE_KEY?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   AUTH_ADMIN_EMAIL?: string;
 
-  @IsOptional() @IsString() @MinLength(8)
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
   AUTH_ADMIN_PASSWORD?: string;
 
-  @IsOptional() @IsIn(['open', 'closed'])
+  @IsOptional()
+  @IsIn(['open', 'closed'])
   AUTH_REGISTRATION?: 'open' | 'closed';
 
-  @IsOptional() @IsIn(['true', 'false'])
+  @IsOptional()
+  @IsIn(['true', 'false'])
   AUTH_COOKIE_SECURE?: 'true' | 'false';
 }
 
@@ -89,7 +123,10 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
     );
     throw new ConfigurationError(`Invalid configuration. ${problems.join('. ')}.`);
   }
-  if (variables.AUTH_JWT_ALG === 'HS256' && Buffer.byteLength(variables.AUTH_JWT_SECRET ?? '') < 32) {
+  if (
+    variables.AUTH_JWT_ALG === 'HS256' &&
+    Buffer.byteLength(variables.AUTH_JWT_SECRET ?? '') < 32
+  ) {
     throw new ConfigurationError(
       'Invalid configuration. AUTH_JWT_SECRET must be set to at least 32 bytes when AUTH_JWT_ALG is HS256.',
     );

@@ -69,7 +69,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<DataSource> 
   mkdirSync(config.dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(config.dataDir);
-  const dataSource = await new EmbeddedDataSource(await embeddedOptions(pglite), pglite).initialize();
+  const dataSource = await new EmbeddedDataSource(
+    await embeddedOptions(pglite),
+    pglite,
+  ).initialize();
   // One process owns a PGlite directory, so there is nobody to race with.
   await runMigrations(dataSource);
   return dataSource;

@@ -33,7 +33,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     kind: 'postgres',
     env: { DATABASE_URL: url.toString() },
     url: url.toString(),
-    drop: () => withAdmin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    drop: () =>
+      withAdmin(serverUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      ),
   };
 }
 

@@ -84,7 +84,9 @@ export interface AuthModuleOptions {
 }
 
 /** Options after defaults are applied. */
-export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'>> &
+export type ResolvedAuthOptions = Required<
+  Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'>
+> &
   Pick<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'> & {
     passwordHashing: Required<PasswordHashingOptions>;
   };

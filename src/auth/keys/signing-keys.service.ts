@@ -62,7 +62,11 @@ export class SigningKeysService implements OnModuleInit {
     if (algorithm === 'HS256') {
       const key = createSecretKey(Buffer.from(secret!, 'utf8'));
       // A label derived from the secret, so that a changed secret gets a new kid.
-      const kid = createHash('sha256').update('kid:').update(secret!).digest('base64url').slice(0, 16);
+      const kid = createHash('sha256')
+        .update('kid:')
+        .update(secret!)
+        .digest('base64url')
+        .slice(0, 16);
       return [{ kid, alg: algorithm, signingKey: key, verificationKey: key }];
     }
     if (privateKey) return [toActiveKey(algorithm, importPrivateKey(algorithm, privateKey))];
@@ -77,7 +81,14 @@ export class SigningKeysService implements OnModuleInit {
       if (usable.length > 0) return usable;
       const generated = toActiveKey(algorithm, generatePrivateKey(algorithm));
       const pem = generated.signingKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-      return [await repository.save({ kid: generated.kid, alg: algorithm, privateKey: pem, retiredAt: null })];
+      return [
+        await repository.save({
+          kid: generated.kid,
+          alg: algorithm,
+          privateKey: pem,
+          retiredAt: null,
+        }),
+      ];
     });
     return stored.map((key) => toActiveKey(algorithm, createPrivateKey(key.privateKey)));
   }

@@ -32,7 +32,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         done: (error: Error | null, key?: string | Buffer) => void,
       ) => {
         const header = decodeHeader(rawJwt);
-        const key = header && typeof header.kid === 'string' ? keys.findVerificationKey(header.kid) : undefined;
+        const key =
+          header && typeof header.kid === 'string'
+            ? keys.findVerificationKey(header.kid)
+            : undefined;
         if (!header || !key) return done(new InvalidAccessTokenError('unknown key'));
         if (header.alg !== key.alg) return done(new InvalidAccessTokenError('algorithm mismatch'));
         if (header.typ !== ACCESS_TOKEN_TYPE && header.typ !== `application/${ACCESS_TOKEN_TYPE}`) {
@@ -72,7 +75,7 @@ function decodeHeader(rawJwt: string): JoseHeader | null {
   if (!encoded || encoded.length > 1024) return null;
   try {
     const header: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-    return header && typeof header === 'object' ? (header as JoseHeader) : null;
+    return header !== null && typeof header === 'object' ? header : null;
   } catch {
     return null;
   }

@@ -1,9 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AUTH_TRANSPORT_HEADER,
-  REFRESH_COOKIE_NAME,
-  REFRESH_COOKIE_PATH,
-} from '../auth.constants';
+import { AUTH_TRANSPORT_HEADER, REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATH } from '../auth.constants';
 import type { IssuedTokens, TokenResponse } from './token-response';
 
 /**
@@ -21,7 +17,9 @@ export class RefreshTokenTransport {
 
   /** The refresh token the request presents, from the cookie or the body. */
   read(request: FastifyRequest, bodyToken: string | undefined): string | undefined {
-    return RefreshTokenTransport.usesCookie(request) ? request.cookies?.[REFRESH_COOKIE_NAME] : bodyToken;
+    return RefreshTokenTransport.usesCookie(request)
+      ? request.cookies?.[REFRESH_COOKIE_NAME]
+      : bodyToken;
   }
 
   /** The token response; with the cookie transport the refresh token goes into the cookie. */
