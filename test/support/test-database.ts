@@ -33,10 +33,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     kind: 'postgres',
     env: { DATABASE_URL: url.toString() },
     url: url.toString(),
-    drop: () =>
-      withAdmin(serverUrl, (client) =>
+    drop: async () => {
+      await withAdmin(serverUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      ),
+      );
+    },
   };
 }
 
