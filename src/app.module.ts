@@ -1,4 +1,10 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -11,7 +17,7 @@ import { UsersModule } from './users/users.module';
 
 /** The example host app: configuration, database, AuthModule, users and the demo routes. */
 @Module({})
-export class AppModule {
+export class AppModule implements OnApplicationShutdown {
   /** `env` defaults to `process.env`; tests pass their own. */
   static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
     const configuration = loadConfiguration(env);
@@ -50,5 +56,9 @@ export class AppModule {
         },
       ],
     };
+  }
+
+  onApplicationShutdown(signal?: string): void {
+    new Logger('Bootstrap').log(`shut down${signal ? ` on ${signal}` : ''}`);
   }
 }
