@@ -6,11 +6,12 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth';
 import { type Configuration, loadConfiguration } from './config/configuration';
 import { openDatabase } from './database/data-source';
+import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
 import { UsersModule } from './users/users.module';
@@ -46,6 +47,7 @@ export class AppModule implements OnApplicationShutdown {
         DemoModule,
       ],
       providers: [
+        { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({
