@@ -134,8 +134,9 @@ export class AuthService {
 
   /** Ends a session and stops its access tokens. */
   async endSession(sessionId: string, reason: SessionEndReason): Promise<void> {
-    const ended = await this.sessions.revoke(sessionId, reason, new Date());
-    this.revokedSessions.add(sessionId, this.accessTokenHorizon());
+    const now = new Date();
+    const ended = await this.sessions.revoke(sessionId, reason, now);
+    this.revokedSessions.add(sessionId, now);
     if (ended) this.logger.log(`session ${sessionId} ended: ${reason}`);
   }
 
@@ -185,10 +186,5 @@ export class AuthService {
       refreshTokenExpiresIn: Math.max(0, Math.floor((end - now.getTime()) / 1000)),
       sessionId: session.sessionId,
     };
-  }
-
-  /** Epoch ms after which no access token issued until now can still be accepted. */
-  private accessTokenHorizon(): number {
-    return Date.now() + (this.options.accessTokenTtl + this.options.clockTolerance) * 1000;
   }
 }
