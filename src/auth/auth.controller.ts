@@ -10,6 +10,8 @@ import {
   Req,
   Res,
   UnauthorizedException,
+  UseGuards,
+  UseInterceptors,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
@@ -19,6 +21,8 @@ import { AuthService } from './auth.service';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { LoginDto, RegisterDto } from './dto/credentials.dto';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { JsonBodyInterceptor } from './interceptors/json-body.interceptor';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
@@ -33,7 +37,11 @@ export const authValidationPipe = new ValidationPipe({
   transform: true,
 });
 
+// The controller guards and validates itself, so it works whether or not the host installs the
+// global guard and pipes.
 @Controller('auth')
+@UseGuards(JwtAuthGuard)
+@UseInterceptors(JsonBodyInterceptor)
 @UsePipes(authValidationPipe)
 export class AuthController {
   private readonly transport: RefreshTokenTransport;
@@ -96,7 +104,8 @@ export class AuthController {
     if (RefreshTokenTransport.usesCookie(request)) this.transport.clear(reply);
     if (presented) return this.auth.logoutWithRefreshToken(presented);
     if (principal) return this.auth.logoutSession(principal);
-    reply.header('WWW-Authenticate', 'Bearer');
+    const challenge = request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer';
+    reply.header('WWW-Authenticate', challenge);
     throw new UnauthorizedException('Missing refresh token or bearer token');
   }
 

@@ -11,6 +11,7 @@ export { PasswordHasher } from './passwords/password-hasher.service';
 export { Session } from './sessions/session.entity';
 export { RefreshToken } from './refresh-tokens/refresh-token.entity';
 export { SigningKey } from './keys/signing-key.entity';
+export { importPrivateKey } from './keys/signing-keys.service';
 export { AUTH_MIGRATIONS } from './migrations';
 export {
   AuthUserStore,

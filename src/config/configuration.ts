@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { AuthModuleOptions } from '../auth';
-import { validateEnvironment } from './env.validation';
+import { type AuthModuleOptions, importPrivateKey } from '../auth';
+import { ConfigurationError, validateEnvironment } from './env.validation';
 
 export interface AppConfig {
   port: number;
@@ -26,6 +26,14 @@ export function loadConfiguration(
 ): Configuration {
   const vars = validateEnvironment(env);
   const port = vars.PORT ?? 3000;
+  const privateKey = vars.AUTH_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
+  if (privateKey && vars.AUTH_JWT_ALG !== 'HS256') {
+    try {
+      importPrivateKey(vars.AUTH_JWT_ALG ?? 'ES256', privateKey);
+    } catch (error) {
+      throw new ConfigurationError(`Invalid configuration. ${(error as Error).message}`);
+    }
+  }
   return {
     app: { port, host: vars.HOST ?? '127.0.0.1' },
     database: { url: vars.DATABASE_URL, dataDir: resolve(vars.AUTH_DATA_DIR ?? './.data') },
@@ -39,7 +47,7 @@ export function loadConfiguration(
       clockTolerance: vars.AUTH_CLOCK_TOLERANCE,
       algorithm: vars.AUTH_JWT_ALG,
       secret: vars.AUTH_JWT_SECRET,
-      privateKey: vars.AUTH_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+      privateKey,
       registrationOpen: vars.AUTH_REGISTRATION ? vars.AUTH_REGISTRATION === 'open' : undefined,
       cookieSecure: vars.AUTH_COOKIE_SECURE ? vars.AUTH_COOKIE_SECURE === 'true' : undefined,
       bootstrapAdmin:

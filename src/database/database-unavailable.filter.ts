@@ -21,7 +21,9 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (!isDatabaseUnavailable(exception)) return super.catch(exception, host);
-    this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+    this.logger.warn(
+      `database unavailable: ${String((exception as { message?: unknown }).message)}`,
+    );
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     void reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('Retry-After', '5').send({
       statusCode: HttpStatus.SERVICE_UNAVAILABLE,
@@ -32,16 +34,19 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, driverError } = error as Error & { code?: unknown; driverError?: unknown };
+  // Duck-typed: errors from node:net may come from another realm (Jest's VM), failing instanceof.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, driverError } = error as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: unknown;
+  };
   if (
     typeof code === 'string' &&
     (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))
   ) {
     return true;
   }
-  if (UNAVAILABLE_MESSAGE.test(error.message)) return true;
-  return (
-    driverError instanceof Error && driverError !== error && isDatabaseUnavailable(driverError)
-  );
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+  return driverError !== error && isDatabaseUnavailable(driverError);
 }

@@ -1,5 +1,10 @@
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+/** PostgreSQL text cannot hold U+0000: refuse it up front instead of failing the INSERT. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_MESSAGE = { message: '$property must not contain NUL characters' };
 
 const normalizeEmail = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
@@ -18,6 +23,7 @@ export class LoginDto {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(NO_NUL, NO_NUL_MESSAGE)
   device?: string;
 }
 
@@ -34,5 +40,6 @@ export class RegisterDto {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(NO_NUL, NO_NUL_MESSAGE)
   name?: string;
 }

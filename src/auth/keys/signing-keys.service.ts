@@ -100,8 +100,16 @@ function generatePrivateKey(algorithm: 'ES256' | 'RS256'): KeyObject {
     : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 }
 
-function importPrivateKey(algorithm: 'ES256' | 'RS256', pem: string): KeyObject {
-  const key = createPrivateKey(pem);
+/** Imports a PEM private key and checks that it fits the algorithm; throws a sentence otherwise. */
+export function importPrivateKey(algorithm: 'ES256' | 'RS256', pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new Error(
+      'AuthModule: the private key is not a readable PEM private key (AUTH_JWT_PRIVATE_KEY).',
+    );
+  }
   const fits =
     algorithm === 'ES256'
       ? key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'

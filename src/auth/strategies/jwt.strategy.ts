@@ -55,7 +55,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(claims: AccessTokenClaims): AuthPrincipal {
     const { sub, sid, roles, jti, exp } = claims;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
+    // jsonwebtoken checks `exp` only when present; RFC 9068 requires it.
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof exp !== 'number' ||
+      !Array.isArray(roles) ||
+      !roles.every((role) => typeof role === 'string')
+    ) {
       throw new InvalidAccessTokenError('malformed claims');
     }
     if (this.revokedSessions.has(sid)) throw new InvalidAccessTokenError('session ended');

@@ -1,0 +1,334 @@
+import { Controller, Get, Injectable, Module, type DynamicModule, UseGuards } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import {
+  AuthModule,
+  type AuthPrincipal,
+  type AuthUserRecord,
+  AuthUserStore,
+  CurrentUser,
+  JwtAuthGuard,
+  type NewAuthUser,
+  Public,
+  Roles,
+  RolesGuard,
+} from '../src/auth';
+import { createApp } from '../src/app.setup';
+import { openDatabase } from '../src/database/data-source';
+import { decodeJwt, login, PASSWORD, refresh, uniqueEmail } from './support/auth-client';
+import type { TestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+/** The host's own user storage: a map in memory. */
+@Injectable()
+class MemoryUserStore extends AuthUserStore {
+  readonly users = new Map<string, AuthUserRecord>();
+
+  findByEmail(email: string): Promise<AuthUserRecord | null> {
+    const wanted = email.toLowerCase();
+    return Promise.resolve([...this.users.values()].find((user) => user.email === wanted) ?? null);
+  }
+
+  findById(id: string): Promise<AuthUserRecord | null> {
+    return Promise.resolve(this.users.get(id) ?? null);
+  }
+
+  async create(user: NewAuthUser): Promise<AuthUserRecord | null> {
+    if (await this.findByEmail(user.email)) return null;
+    const record: AuthUserRecord = {
+      id: randomUUID(),
+      email: user.email.toLowerCase(),
+      name: user.name ?? null,
+      roles: user.roles ?? [],
+      passwordHash: user.passwordHash,
+      disabled: false,
+      createdAt: new Date(),
+    };
+    this.users.set(record.id, record);
+    return record;
+  }
+}
+
+@Module({
+  providers: [{ provide: AuthUserStore, useClass: MemoryUserStore }],
+  exports: [AuthUserStore],
+})
+class MemoryUsersModule {}
+
+/** Host routes behind AuthModule's global guards. */
+@Controller()
+class HostController {
+  @Get('orders')
+  orders(@CurrentUser() user: AuthPrincipal): { user: AuthPrincipal } {
+    return { user };
+  }
+
+  @Roles(['manager'])
+  @Get('reports')
+  reports(@CurrentUser('id') userId: string): { userId: string } {
+    return { userId };
+  }
+
+  @Public()
+  @Get('status')
+  status(@CurrentUser() user: AuthPrincipal | undefined): {
+    status: string;
+    userId: string | null;
+  } {
+    return { status: 'up', userId: user?.id ?? null };
+  }
+}
+
+/** Host routes when AuthModule installs no global guard: the host guards what it wants. */
+@Controller()
+class OpenHostController {
+  @Get('catalog')
+  catalog(): { items: string[] } {
+    return { items: ['tea', 'cake'] };
+  }
+
+  @UseGuards(JwtAuthGuard)
+  @Get('account')
+  account(@CurrentUser('id') userId: string): { userId: string } {
+    return { userId };
+  }
+
+  @UseGuards(JwtAuthGuard, RolesGuard)
+  @Roles(['manager'])
+  @Get('manage')
+  manage(@CurrentUser('id') userId: string): { userId: string } {
+    return { userId };
+  }
+}
+
+const ISSUER = 'https://host.example';
+
+/** A host root module: its own database connection, its own users, AuthModule. */
+function hostModule(database: TestDatabase, options: { globalGuard: boolean }): DynamicModule {
+  @Module({})
+  class HostModule {}
+
+  return {
+    module: HostModule,
+    imports: [
+      TypeOrmModule.forRootAsync({
+        useFactory: () => ({}),
+        dataSourceFactory: () =>
+          openDatabase({ url: database.url, dataDir: database.env.AUTH_DATA_DIR ?? '' }),
+      }),
+      MemoryUsersModule,
+      AuthModule.forRootAsync({
+        imports: [MemoryUsersModule],
+        useFactory: () => ({ issuer: ISSUER, cookieSecure: false }),
+        globalGuard: options.globalGuard,
+      }),
+    ],
+    controllers: [options.globalGuard ? HostController : OpenHostController],
+  };
+}
+
+interface HostApp extends TestApp {
+  store: MemoryUserStore;
+}
+
+async function startHostApp(
+  database: TestDatabase,
+  options: { globalGuard: boolean },
+): Promise<HostApp> {
+  const app: NestFastifyApplication = await createApp(hostModule(database, options), {
+    logger: false,
+  });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    http: () => request(app.getHttpServer()),
+    dataSource: app.get(DataSource),
+    store: app.get(AuthUserStore),
+    close: () => app.close(),
+  };
+}
+
+async function signUpHost(t: HostApp) {
+  const email = uniqueEmail('host');
+  const response = await t
+    .http()
+    .post('/auth/register')
+    .send({ email, password: PASSWORD })
+    .expect(201);
+  return { email, id: response.body.id as string, tokens: await login(t, email) };
+}
+
+function bearer(t: TestApp, path: string, token: string) {
+  return t.http().get(path).set('Authorization', `Bearer ${token}`);
+}
+
+describe('a host app with its own user store and AuthModule.forRootAsync', () => {
+  let database: TestDatabase;
+  let t: HostApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await startHostApp(database, { globalGuard: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database.drop();
+  });
+
+  it('uses the memory store as its AuthUserStore', () => {
+    expect(t.store).toBeInstanceOf(MemoryUserStore);
+  });
+
+  it('registers and logs in through the memory store, not the users table', async () => {
+    const email = uniqueEmail('Host');
+    const registered = await t.http().post('/auth/register').send({ email, password: PASSWORD });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toEqual({
+      id: expect.any(String),
+      email: email.toLowerCase(),
+      name: null,
+      roles: [],
+      createdAt: expect.any(String),
+    });
+    const stored = t.store.users.get(registered.body.id);
+    expect(stored).toMatchObject({ email: email.toLowerCase(), disabled: false });
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+
+    await t.http().post('/auth/register').send({ email, password: PASSWORD }).expect(409);
+
+    const tokens = await login(t, email);
+    const me = await bearer(t, '/auth/me', tokens.access_token);
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual(registered.body);
+
+    await t.http().post('/auth/login').send({ email, password: 'wrong password' }).expect(401);
+    expect(await t.dataSource.query('SELECT count(*)::int AS count FROM users')).toEqual([
+      { count: 0 },
+    ]);
+  });
+
+  it('issues access tokens with the configured issuer', async () => {
+    const { id, tokens } = await signUpHost(t);
+    const { header, payload } = decodeJwt(tokens.access_token);
+    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
+    expect(payload).toMatchObject({ iss: ISSUER, aud: 'api', sub: id, roles: [] });
+  });
+
+  it('guards host routes with a bearer token and hands them the current user', async () => {
+    const { id, tokens } = await signUpHost(t);
+    const missing = await t.http().get('/orders');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer');
+
+    const bad = await bearer(t, '/orders', `${tokens.access_token}x`);
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+
+    const response = await bearer(t, '/orders', tokens.access_token);
+    expect(response.status).toBe(200);
+    expect(response.body.user).toEqual({
+      id,
+      sessionId: tokens.session_id,
+      roles: [],
+      tokenId: decodeJwt(tokens.access_token).payload.jti,
+      expiresAt: decodeJwt(tokens.access_token).payload.exp,
+    });
+  });
+
+  it('answers 403 on a roles route until the store gives the user the role', async () => {
+    const { id, email, tokens } = await signUpHost(t);
+    await t.http().get('/reports').expect(401);
+    await bearer(t, '/reports', tokens.access_token).expect(403);
+
+    t.store.users.get(id)!.roles = ['manager'];
+    // The roles are read from the store when a token is issued: at login and at refresh.
+    const relogged = await login(t, email);
+    expect(decodeJwt(relogged.access_token).payload.roles).toEqual(['manager']);
+    const response = await bearer(t, '/reports', relogged.access_token);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ userId: id });
+
+    const refreshed = await refresh(t, tokens.refresh_token).expect(200);
+    await bearer(t, '/reports', refreshed.body.access_token).expect(200);
+  });
+
+  it('lets anyone reach a @Public() host route, and tells it the caller when there is one', async () => {
+    const anonymous = await t.http().get('/status');
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body).toEqual({ status: 'up', userId: null });
+
+    const { id, tokens } = await signUpHost(t);
+    const signedIn = await bearer(t, '/status', tokens.access_token);
+    expect(signedIn.body).toEqual({ status: 'up', userId: id });
+
+    const badToken = await bearer(t, '/status', 'not.a.token');
+    expect(badToken.status).toBe(200);
+    expect(badToken.body).toEqual({ status: 'up', userId: null });
+  });
+});
+
+describe('a host app with globalGuard: false', () => {
+  let database: TestDatabase;
+  let t: HostApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await startHostApp(database, { globalGuard: false });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database.drop();
+  });
+
+  it('leaves a host route without guards open', async () => {
+    const response = await t.http().get('/catalog');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ items: ['tea', 'cake'] });
+  });
+
+  it('lets the host apply JwtAuthGuard to a route itself', async () => {
+    const missing = await t.http().get('/account');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer');
+
+    const bad = await bearer(t, '/account', 'not.a.token');
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+
+    const { id, tokens } = await signUpHost(t);
+    const response = await bearer(t, '/account', tokens.access_token);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ userId: id });
+  });
+
+  it('keeps /auth/me behind the bearer token', async () => {
+    const missing = await t.http().get('/auth/me');
+    expect(missing.status).toBe(401);
+    const { id, tokens } = await signUpHost(t);
+    const response = await bearer(t, '/auth/me', tokens.access_token);
+    expect(response.status).toBe(200);
+    expect(response.body.id).toBe(id);
+  });
+
+  it('ends the session on POST /auth/logout with a bearer token', async () => {
+    const { tokens } = await signUpHost(t);
+    await t
+      .http()
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${tokens.access_token}`)
+      .expect(204);
+    await refresh(t, tokens.refresh_token).expect(401);
+  });
+
+  it('lets the host apply RolesGuard with @Roles() itself', async () => {
+    const { id, email, tokens } = await signUpHost(t);
+    await t.http().get('/manage').expect(401);
+    await bearer(t, '/manage', tokens.access_token).expect(403);
+    t.store.users.get(id)!.roles = ['manager'];
+    await bearer(t, '/manage', (await login(t, email)).access_token).expect(200);
+  });
+});
