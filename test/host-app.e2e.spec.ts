@@ -1,4 +1,5 @@
 import { Controller, Get, Injectable, Module, type DynamicModule, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -94,6 +95,13 @@ class OpenHostController {
   @Get('account')
   account(@CurrentUser('id') userId: string): { userId: string } {
     return { userId };
+  }
+
+  /** The passport route: `AuthGuard('jwt')` runs the module's JwtStrategy. */
+  @UseGuards(AuthGuard('jwt'))
+  @Get('passport')
+  passport(@CurrentUser() user: AuthPrincipal): AuthPrincipal {
+    return user;
   }
 
   @UseGuards(JwtAuthGuard, RolesGuard)
@@ -322,6 +330,18 @@ describe('a host app with globalGuard: false', () => {
       .set('Authorization', `Bearer ${tokens.access_token}`)
       .expect(204);
     await refresh(t, tokens.refresh_token).expect(401);
+  });
+
+  it('offers the passport strategy to hosts that use AuthGuard("jwt")', async () => {
+    await t.http().get('/passport').expect(401);
+    await bearer(t, '/passport', 'not.a.token').expect(401);
+    const { id, tokens } = await signUpHost(t);
+    const response = await bearer(t, '/passport', tokens.access_token);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id, sessionId: tokens.session_id, roles: [] });
+    // The strategy applies the verifier's checks, revocation included.
+    await t.http().post('/auth/logout').send({ refresh_token: tokens.refresh_token }).expect(204);
+    await bearer(t, '/passport', tokens.access_token).expect(401);
   });
 
   it('lets the host apply RolesGuard with @Roles() itself', async () => {

@@ -18,6 +18,7 @@ import { RevokedSessions } from './sessions/revoked-sessions';
 import { SessionRepository } from './sessions/session.repository';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { AccessTokenService } from './tokens/access-token.service';
+import { AccessTokenVerifier } from './tokens/access-token.verifier';
 
 /**
  * Access tokens, rotating refresh tokens and sessions for a Nest app. The host provides the
@@ -38,6 +39,7 @@ import { AccessTokenService } from './tokens/access-token.service';
     PasswordHasher,
     SigningKeysService,
     AccessTokenService,
+    AccessTokenVerifier,
     RefreshTokenRepository,
     SessionRepository,
     RevokedSessions,
@@ -49,6 +51,7 @@ import { AccessTokenService } from './tokens/access-token.service';
     AuthService,
     PasswordHasher,
     AccessTokenService,
+    AccessTokenVerifier,
     JwtAuthGuard,
     RolesGuard,
     AUTH_OPTIONS,

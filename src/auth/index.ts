@@ -7,6 +7,8 @@ export { Roles } from './decorators/roles.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
+export { JwtStrategy } from './strategies/jwt.strategy';
+export { AccessTokenVerifier, InvalidAccessTokenError } from './tokens/access-token.verifier';
 export { PasswordHasher } from './passwords/password-hasher.service';
 export { Session } from './sessions/session.entity';
 export { RefreshToken } from './refresh-tokens/refresh-token.entity';

@@ -1,54 +1,66 @@
-import { type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import { IS_PUBLIC_KEY } from '../auth.constants';
-import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
+import type { AuthenticatedRequest } from '../interfaces/auth-principal.interface';
+import { AccessTokenVerifier } from '../tokens/access-token.verifier';
 
 interface ChallengeResponse {
   header(name: string, value: string): unknown;
 }
 
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
 /**
- * Requires a valid bearer access token unless the route is `@Public()`. On a public route a
- * valid bearer token still sets `request.user`; an invalid one is ignored there.
- * Failures answer 401 with the RFC 6750 `WWW-Authenticate` challenge.
+ * Requires a valid bearer access token (Authorization header only, never the query string)
+ * unless the route is `@Public()`. On a public route a valid bearer token still sets
+ * `request.user`; an unusable one is ignored there. Failures answer 401 with the RFC 6750
+ * `WWW-Authenticate` challenge. Verification is in memory: no I/O per request.
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: AccessTokenVerifier,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!this.isPublic(context)) return (await super.canActivate(context)) as boolean;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
-    if (request.headers.authorization !== undefined) await super.canActivate(context);
-    return true;
-  }
-
-  override handleRequest<TUser = AuthPrincipal>(
-    error: unknown,
-    user: TUser | false,
-    info: unknown,
-    context: ExecutionContext,
-  ): TUser {
-    if (!error && user) return user;
-    // An unusable bearer token on a public route leaves the caller anonymous.
-    if (this.isPublic(context)) return undefined as TUser;
-    const missing = !error && info instanceof Error && info.message === 'No auth token';
-    const response = context.switchToHttp().getResponse<ChallengeResponse>();
-    if (missing) {
-      response.header('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException('Missing bearer token');
-    }
-    response.header('WWW-Authenticate', 'Bearer error="invalid_token"');
-    throw new UnauthorizedException('Invalid or expired access token');
-  }
-
-  private isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+  canActivate(context: ExecutionContext): boolean {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const authorization = request.headers.authorization;
+
+    if (authorization === undefined) {
+      if (isPublic) return true;
+      throw this.challenge(context, 'Bearer', 'Missing bearer token');
+    }
+    const token = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : undefined;
+    try {
+      if (!token) throw new Error('not a bearer token');
+      request.user = this.verifier.verify(token);
+      return true;
+    } catch {
+      if (isPublic) return true;
+      throw this.challenge(
+        context,
+        'Bearer error="invalid_token"',
+        'Invalid or expired access token',
+      );
+    }
+  }
+
+  private challenge(
+    context: ExecutionContext,
+    header: string,
+    message: string,
+  ): UnauthorizedException {
+    context.switchToHttp().getResponse<ChallengeResponse>().header('WWW-Authenticate', header);
+    return new UnauthorizedException(message);
   }
 }
