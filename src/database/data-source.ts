@@ -59,22 +59,21 @@ export class EmbeddedDataSource extends DataSource {
   }
 }
 
-/** Opens the configured database and brings its schema up to date. */
-export async function openDatabase(config: DatabaseConfig): Promise<DataSource> {
-  if (config.url) {
-    const dataSource = await new DataSource(postgresOptions(config.url)).initialize();
-    await migrateWithLock(dataSource);
-    return dataSource;
-  }
+/** The configured database's DataSource, not yet initialised (the migration CLI uses it too). */
+export async function createDataSource(config: DatabaseConfig): Promise<DataSource> {
+  if (config.url) return new DataSource(postgresOptions(config.url));
   mkdirSync(config.dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(config.dataDir);
-  const dataSource = await new EmbeddedDataSource(
-    await embeddedOptions(pglite),
-    pglite,
-  ).initialize();
-  // One process owns a PGlite directory, so there is nobody to race with.
-  await runMigrations(dataSource);
+  return new EmbeddedDataSource(await embeddedOptions(pglite), pglite);
+}
+
+/** Opens the configured database and brings its schema up to date. */
+export async function openDatabase(config: DatabaseConfig): Promise<DataSource> {
+  const dataSource = await (await createDataSource(config)).initialize();
+  // One process owns a PGlite directory, so only PostgreSQL has other instances to race with.
+  if (config.url) await migrateWithLock(dataSource);
+  else await runMigrations(dataSource);
   return dataSource;
 }
 
