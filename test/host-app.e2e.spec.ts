@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import {
   AuthModule,
   type AuthPrincipal,
+  type AuthUserChanges,
   type AuthUserRecord,
   AuthUserStore,
   CurrentUser,
@@ -50,6 +51,14 @@ class MemoryUserStore extends AuthUserStore {
     };
     this.users.set(record.id, record);
     return record;
+  }
+
+  update(id: string, changes: AuthUserChanges): Promise<AuthUserRecord | null> {
+    const user = this.users.get(id);
+    if (!user) return Promise.resolve(null);
+    const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
+    Object.assign(user, Object.fromEntries(defined));
+    return Promise.resolve(user);
   }
 }
 

@@ -8,12 +8,18 @@ export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 
 export const IS_PUBLIC_KEY = 'isPublic';
 
+/** The role `@Roles([ADMIN_ROLE])` routes and the bootstrap admin use. */
+export const ADMIN_ROLE = 'admin';
+
 /** Name and path of the refresh-token cookie (cookie transport). */
 export const REFRESH_COOKIE_NAME = 'refresh_token';
 export const REFRESH_COOKIE_PATH = '/auth';
 
 /** Header a browser sends to use the cookie transport; also the CSRF defence. */
 export const AUTH_TRANSPORT_HEADER = 'auth-transport';
+
+/** PostgreSQL NOTIFY channel on which every revoked session id is announced. */
+export const REVOCATION_CHANNEL = 'nest_token_auth_session_revoked';
 
 /** `typ` header of access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';

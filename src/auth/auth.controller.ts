@@ -10,19 +10,14 @@ import {
   Req,
   Res,
   UnauthorizedException,
-  UseGuards,
-  UseInterceptors,
-  UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_OPTIONS } from './auth.constants';
 import { AuthService } from './auth.service';
+import { AuthRoutes } from './decorators/auth-routes.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
-import { LoginDto, RegisterDto } from './dto/credentials.dto';
-import { JwtAuthGuard } from './guards/jwt-auth.guard';
-import { JsonBodyInterceptor } from './interceptors/json-body.interceptor';
+import { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
@@ -30,19 +25,8 @@ import { RefreshTokenTransport } from './tokens/refresh-token-transport';
 import type { TokenResponse } from './tokens/token-response';
 import type { PublicUser } from './users/auth-user-store';
 
-/** The module validates its own input, whatever pipes the host app installs. */
-export const authValidationPipe = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  transform: true,
-});
-
-// The controller guards and validates itself, so it works whether or not the host installs the
-// global guard and pipes.
 @Controller('auth')
-@UseGuards(JwtAuthGuard)
-@UseInterceptors(JsonBodyInterceptor)
-@UsePipes(authValidationPipe)
+@AuthRoutes()
 export class AuthController {
   private readonly transport: RefreshTokenTransport;
 
@@ -107,6 +91,23 @@ export class AuthController {
     const challenge = request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer';
     reply.header('WWW-Authenticate', challenge);
     throw new UnauthorizedException('Missing refresh token or bearer token');
+  }
+
+  /** Ends every session of the caller, this one included. */
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  logoutAll(@CurrentUser() principal: AuthPrincipal): Promise<void> {
+    return this.auth.logoutAll(principal);
+  }
+
+  /** 403 when `currentPassword` is wrong (the bearer token itself is fine). */
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  changePassword(
+    @CurrentUser() principal: AuthPrincipal,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
+    return this.auth.changePassword(principal, body);
   }
 
   @Get('me')

@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_OPTIONS, resolveAuthOptions } from './auth.constants';
+import { AdminUsersController } from './admin/admin-users.controller';
+import { UserAdministrationService } from './admin/user-administration.service';
 import { AuthController } from './auth.controller';
 import { AUTH_ENTITIES } from './auth.entities';
 import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
@@ -15,7 +19,12 @@ import { SigningKeysService } from './keys/signing-keys.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { RefreshTokenRepository } from './refresh-tokens/refresh-token.repository';
 import { RevokedSessions } from './sessions/revoked-sessions';
+import { RevocationFeed } from './sessions/revocation-feed';
+import { SessionCleanup } from './sessions/session-cleanup';
 import { SessionRepository } from './sessions/session.repository';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
+import { AuthEventPublisher } from './events/auth-event-publisher';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
@@ -26,8 +35,15 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
  * `AUTH_MIGRATIONS`.
  */
 @Module({
-  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature(AUTH_ENTITIES)],
-  controllers: [AuthController],
+  imports: [
+    PassportModule,
+    JwtModule.register({}),
+    TypeOrmModule.forFeature(AUTH_ENTITIES),
+    // Both dedupe: a host that calls forRoot() itself gets the same single instance.
+    ScheduleModule.forRoot(),
+    EventEmitterModule.forRoot(),
+  ],
+  controllers: [AuthController, SessionsController, AdminUsersController],
   providers: [
     {
       provide: AUTH_OPTIONS,
@@ -36,6 +52,11 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     },
     AuthService,
     AdminBootstrap,
+    AuthEventPublisher,
+    SessionsService,
+    RevocationFeed,
+    SessionCleanup,
+    UserAdministrationService,
     PasswordHasher,
     SigningKeysService,
     AccessTokenService,
@@ -49,6 +70,7 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
   ],
   exports: [
     AuthService,
+    SessionsService,
     PasswordHasher,
     AccessTokenService,
     AccessTokenVerifier,

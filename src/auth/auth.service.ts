@@ -3,11 +3,12 @@ import {
   ForbiddenException,
   Inject,
   Injectable,
-  Logger,
   UnauthorizedException,
 } from '@nestjs/common';
 import { AUTH_OPTIONS } from './auth.constants';
-import type { LoginDto, RegisterDto } from './dto/credentials.dto';
+import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
+import { AuthEventPublisher } from './events/auth-event-publisher';
+import { AuthEvent, type LoginFailureReason } from './events/auth-events';
 import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
 import { PasswordHasher } from './passwords/password-hasher.service';
@@ -20,8 +21,7 @@ import {
   RefreshTokenRepository,
   type SessionState,
 } from './refresh-tokens/refresh-token.repository';
-import { RevokedSessions } from './sessions/revoked-sessions';
-import { type SessionEndReason, SessionRepository } from './sessions/session.repository';
+import { SessionsService } from './sessions/sessions.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { IssuedTokens } from './tokens/token-response';
 import {
@@ -40,18 +40,17 @@ export interface ClientContext {
 const INVALID_CREDENTIALS = 'Invalid email or password';
 const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
 
+/** Registration, login, refresh (rotation and reuse detection), logout and password changes. */
 @Injectable()
 export class AuthService {
-  private readonly logger = new Logger(AuthService.name);
-
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     private readonly users: AuthUserStore,
     private readonly passwords: PasswordHasher,
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenRepository,
-    private readonly sessions: SessionRepository,
-    private readonly revokedSessions: RevokedSessions,
+    private readonly sessions: SessionsService,
+    private readonly events: AuthEventPublisher,
   ) {}
 
   async register(input: RegisterDto): Promise<PublicUser> {
@@ -66,13 +65,27 @@ export class AuthService {
     return toPublicUser(user);
   }
 
-  /** Checks the credentials and starts a session. Every failure looks the same. */
+  /** Checks the credentials and starts a session. Every failure looks the same to the client. */
   async login(input: LoginDto, client: ClientContext): Promise<IssuedTokens> {
     const user = await this.users.findByEmail(input.email);
     const valid = user
       ? await this.passwords.verify(user.passwordHash, input.password)
       : await this.passwords.verifyAgainstDummy(input.password);
-    if (!user || !valid || user.disabled) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    const failure: LoginFailureReason | null = !user
+      ? 'unknown_email'
+      : !valid
+        ? 'wrong_password'
+        : user.disabled
+          ? 'user_disabled'
+          : null;
+    if (failure || !user) {
+      this.events.publish(AuthEvent.LoginFailed, {
+        email: input.email,
+        reason: failure!,
+        ip: client.ip,
+      });
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
 
     const refreshToken = generateRefreshToken();
     const now = new Date();
@@ -87,6 +100,12 @@ export class AuthService {
       refreshToken.hash,
       now,
     );
+    this.events.publish(AuthEvent.LoginSucceeded, {
+      userId: user.id,
+      sessionId: session.sessionId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
     return this.issueTokens(user, session, refreshToken.value, now);
   }
 
@@ -103,15 +122,20 @@ export class AuthService {
     const now = new Date();
     const idleSince = new Date(now.getTime() - this.options.refreshIdleTtl * 1000);
 
+    const rotated = await this.refreshTokens.rotate(presentedHash, next.hash, now, idleSince);
     const session =
-      (await this.refreshTokens.rotate(presentedHash, next.hash, now, idleSince)) ??
-      (await this.refreshAfterFailedRotation(presentedHash, next.hash, now, idleSince));
+      rotated ?? (await this.refreshAfterFailedRotation(presentedHash, next.hash, now, idleSince));
 
     const user = await this.users.findById(session.userId);
     if (!user || user.disabled) {
-      await this.endSession(session.sessionId, 'user_disabled');
+      await this.sessions.end(session.sessionId, 'user_disabled');
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
+    this.events.publish(AuthEvent.TokenRefreshed, {
+      userId: user.id,
+      sessionId: session.sessionId,
+      withinGrace: rotated === null,
+    });
     return this.issueTokens(user, session, next.value, now);
   }
 
@@ -119,25 +143,39 @@ export class AuthService {
   async logoutWithRefreshToken(presented: string): Promise<void> {
     if (!isWellFormedRefreshToken(presented)) return;
     const token = await this.refreshTokens.findPresented(hashRefreshToken(presented));
-    if (token) await this.endSession(token.sessionId, 'logout');
+    if (token) await this.sessions.end(token.sessionId, 'logout');
   }
 
   async logoutSession(principal: AuthPrincipal): Promise<void> {
-    await this.endSession(principal.sessionId, 'logout');
+    await this.sessions.end(principal.sessionId, 'logout');
+  }
+
+  async logoutAll(principal: AuthPrincipal): Promise<void> {
+    await this.sessions.endAllForUser(principal.id, 'logout_all');
+  }
+
+  /** Changes the caller's password and ends every other session of theirs. */
+  async changePassword(principal: AuthPrincipal, input: ChangePasswordDto): Promise<void> {
+    const user = await this.users.findById(principal.id);
+    if (!user) throw new UnauthorizedException('Unknown user');
+    if (!(await this.passwords.verify(user.passwordHash, input.currentPassword))) {
+      throw new ForbiddenException('Current password is wrong');
+    }
+    await this.users.update(user.id, {
+      passwordHash: await this.passwords.hash(input.newPassword),
+    });
+    const endedSessions = await this.sessions.endAllForUser(
+      user.id,
+      'password_changed',
+      principal.sessionId,
+    );
+    this.events.publish(AuthEvent.PasswordChanged, { userId: user.id, endedSessions });
   }
 
   async me(principal: AuthPrincipal): Promise<PublicUser> {
     const user = await this.users.findById(principal.id);
     if (!user) throw new UnauthorizedException('Unknown user');
     return toPublicUser(user);
-  }
-
-  /** Ends a session and stops its access tokens. */
-  async endSession(sessionId: string, reason: SessionEndReason): Promise<void> {
-    const now = new Date();
-    const ended = await this.sessions.revoke(sessionId, reason, now);
-    this.revokedSessions.add(sessionId, now);
-    if (ended) this.logger.log(`session ${sessionId} ended: ${reason}`);
   }
 
   private async refreshAfterFailedRotation(
@@ -161,8 +199,11 @@ export class AuthService {
       if (session) return session;
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
-    this.logger.warn(`refresh token reuse detected in session ${token.sessionId}`);
-    await this.endSession(token.sessionId, 'reuse_detected');
+    this.events.publish(AuthEvent.TokenReuseDetected, {
+      userId: token.userId,
+      sessionId: token.sessionId,
+    });
+    await this.sessions.end(token.sessionId, 'reuse_detected');
     throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
   }
 
@@ -172,18 +213,18 @@ export class AuthService {
     refreshToken: string,
     now: Date,
   ): IssuedTokens {
-    const access = this.accessTokens.issue({
-      userId: user.id,
-      sessionId: session.sessionId,
-      roles: user.roles,
-    });
     const idleEnd = session.lastUsedAt.getTime() + this.options.refreshIdleTtl * 1000;
-    const end = Math.min(session.expiresAt.getTime(), idleEnd);
+    const sessionEnd = new Date(Math.min(session.expiresAt.getTime(), idleEnd));
+    // The access token never outlives its session: expiry needs no revocation.
+    const access = this.accessTokens.issue(
+      { userId: user.id, sessionId: session.sessionId, roles: user.roles },
+      sessionEnd,
+    );
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshTokenExpiresIn: Math.max(0, Math.floor((end - now.getTime()) / 1000)),
+      refreshTokenExpiresIn: Math.max(0, Math.floor((sessionEnd.getTime() - now.getTime()) / 1000)),
       sessionId: session.sessionId,
     };
   }

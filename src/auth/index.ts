@@ -1,7 +1,15 @@
 export { AuthModule } from './auth.module';
 export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
-export { AUTH_OPTIONS, AUTH_DEFAULTS } from './auth.constants';
+export { ADMIN_ROLE, AUTH_OPTIONS, AUTH_DEFAULTS, REVOCATION_CHANNEL } from './auth.constants';
 export { AuthService } from './auth.service';
+export { SessionsService, type SessionView } from './sessions/sessions.service';
+export {
+  AuthEvent,
+  type AuthEventName,
+  type AuthEventPayloads,
+  type LoginFailureReason,
+  type SessionEndReason,
+} from './events/auth-events';
 export { Public } from './decorators/public.decorator';
 export { Roles } from './decorators/roles.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
@@ -18,6 +26,7 @@ export { AUTH_MIGRATIONS } from './migrations';
 export {
   AuthUserStore,
   toPublicUser,
+  type AuthUserChanges,
   type AuthUserRecord,
   type NewAuthUser,
   type PublicUser,

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
-import { type AuthUserRecord, AuthUserStore, type NewAuthUser } from '../auth';
+import {
+  type AuthUserChanges,
+  type AuthUserRecord,
+  AuthUserStore,
+  type NewAuthUser,
+} from '../auth';
 import { User } from './user.entity';
 
 /** The auth module's user port over the `users` table. */
@@ -38,6 +43,13 @@ export class TypeOrmUserStore extends AuthUserStore {
       .execute()
       .then((result) => result.raw as Record<string, unknown>[]);
     return rows.length ? this.users.create(rowToUser(rows[0])) : null;
+  }
+
+  async update(id: string, changes: AuthUserChanges): Promise<AuthUserRecord | null> {
+    if (!isUuid(id)) return null;
+    const patch = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    return this.users.findOneBy({ id });
   }
 }
 

@@ -43,3 +43,13 @@ export class RegisterDto {
   @Matches(NO_NUL, NO_NUL_MESSAGE)
   name?: string;
 }
+
+export class ChangePasswordDto {
+  @IsString()
+  @MaxLength(128)
+  currentPassword!: string;
+
+  @IsString()
+  @Length(8, 128)
+  newPassword!: string;
+}

@@ -1,32 +1,31 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
+import { SessionRepository } from './session.repository';
 
 /**
  * Sessions that ended while access tokens issued for them may still be unexpired. The guard
  * consults it on every request, in memory, so a revoked session's access tokens stop working
- * without a database round trip. Entries leave once no token of theirs can still be valid; at
- * start the set is loaded from the sessions revoked within that horizon.
+ * without a database round trip. It is bounded: an entry leaves once every access token of its
+ * session has expired (access-token lifetime plus clock tolerance after the revocation).
  */
 @Injectable()
-export class RevokedSessions implements OnModuleInit {
+export class RevokedSessions {
   /** session id -> epoch ms after which no access token of the session is valid anyway */
   private readonly until = new Map<string, number>();
   private lastPruneMs = 0;
 
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
-    private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** Loads every session revoked within the horizon (at start, and after a lost feed). */
+  async reload(): Promise<void> {
     const since = new Date(Date.now() - this.horizonMs());
-    const rows: { id: string; revoked_at: Date }[] = await this.dataSource.query(
-      'SELECT id, revoked_at FROM auth_sessions WHERE revoked_at > $1',
-      [since],
-    );
-    for (const row of rows) this.add(row.id, new Date(row.revoked_at));
+    for (const session of await this.sessions.findRevokedSince(since)) {
+      this.add(session.id, session.revokedAt);
+    }
   }
 
   /** Records that a session ended at `revokedAt`. */
@@ -38,6 +37,10 @@ export class RevokedSessions implements OnModuleInit {
 
   has(sessionId: string): boolean {
     return this.until.has(sessionId);
+  }
+
+  get size(): number {
+    return this.until.size;
   }
 
   /** How long after its revocation a session can still have an unexpired access token. */

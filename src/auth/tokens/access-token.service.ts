@@ -21,8 +21,11 @@ export class AccessTokenService {
     private readonly keys: SigningKeysService,
   ) {}
 
-  issue(subject: AccessTokenSubject): { token: string; expiresIn: number } {
+  /** A token for the subject, expiring after the configured lifetime or at `notAfter`. */
+  issue(subject: AccessTokenSubject, notAfter?: Date): { token: string; expiresIn: number } {
     const key = this.keys.currentKey();
+    const untilEnd = notAfter ? Math.floor((notAfter.getTime() - Date.now()) / 1000) : Infinity;
+    const expiresIn = Math.max(1, Math.min(this.options.accessTokenTtl, untilEnd));
     const claims: Pick<AccessTokenClaims, 'sid' | 'roles'> = {
       sid: subject.sessionId,
       roles: subject.roles,
@@ -35,8 +38,8 @@ export class AccessTokenService {
       audience: this.options.audience,
       subject: subject.userId,
       jwtid: randomUUID(),
-      expiresIn: this.options.accessTokenTtl,
+      expiresIn,
     });
-    return { token, expiresIn: this.options.accessTokenTtl };
+    return { token, expiresIn };
   }
 }

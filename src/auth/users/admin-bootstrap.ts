@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { AUTH_OPTIONS } from '../auth.constants';
+import { ADMIN_ROLE, AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { PasswordHasher } from '../passwords/password-hasher.service';
 import { AuthUserStore } from './auth-user-store';
-
-export const ADMIN_ROLE = 'admin';
 
 /** Makes sure the configured admin user exists. Safe when several instances start at once. */
 @Injectable()

@@ -11,6 +11,13 @@ export interface AuthUserRecord {
   createdAt: Date;
 }
 
+/** Fields the auth module changes on an existing user. */
+export interface AuthUserChanges {
+  passwordHash?: string;
+  disabled?: boolean;
+  roles?: string[];
+}
+
 export interface NewAuthUser {
   /** Already lower-cased and trimmed. */
   email: string;
@@ -31,6 +38,8 @@ export abstract class AuthUserStore {
   abstract findById(id: string): Promise<AuthUserRecord | null>;
   /** Creates a user; null when the email is already taken (must be race-safe, e.g. a unique index). */
   abstract create(user: NewAuthUser): Promise<AuthUserRecord | null>;
+  /** Applies the changes; the updated user, or null when there is no such user. */
+  abstract update(id: string, changes: AuthUserChanges): Promise<AuthUserRecord | null>;
 }
 
 /** The public view of a user: never a password hash or token material. */

@@ -1,0 +1,37 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { AUTH_OPTIONS } from '../auth.constants';
+import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
+import { SessionRepository } from './session.repository';
+
+/**
+ * Keeps the session and refresh-token tables bounded. A session's rows go once it has ended
+ * (revoked, past its absolute end, or idle too long) and the access tokens it issued have
+ * expired too, so the revocation set can still be reloaded from them. Live sessions keep
+ * every rotated token: reuse detection needs them for as long as the session could be alive.
+ */
+@Injectable()
+export class SessionCleanup {
+  private readonly logger = new Logger(SessionCleanup.name);
+
+  constructor(
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    private readonly sessions: SessionRepository,
+  ) {}
+
+  @Cron(CronExpression.EVERY_HOUR, { name: 'auth-session-cleanup' })
+  async deleteEndedSessions(now = new Date()): Promise<number> {
+    const horizonMs = (this.options.accessTokenTtl + this.options.clockTolerance) * 1000;
+    const endedBefore = new Date(now.getTime() - horizonMs);
+    const idleBefore = new Date(endedBefore.getTime() - this.options.refreshIdleTtl * 1000);
+    try {
+      const deleted = await this.sessions.deleteEnded(endedBefore, idleBefore);
+      if (deleted > 0) this.logger.log(`deleted ${deleted} ended sessions`);
+      return deleted;
+    } catch (error) {
+      // A scheduled job must not crash the process; the next run catches up.
+      this.logger.warn(`session cleanup failed: ${(error as Error).message}`);
+      return 0;
+    }
+  }
+}
