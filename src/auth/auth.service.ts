@@ -188,8 +188,10 @@ export class AuthService {
     if (!token || token.revokedAt || !token.rotatedAt) {
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
+    // Negative when a concurrent request rotated it after this one read the clock.
     const sinceRotation = now.getTime() - token.rotatedAt.getTime();
-    if (sinceRotation < this.options.refreshReuseGrace * 1000) {
+    const grace = this.options.refreshReuseGrace * 1000;
+    if (grace > 0 && sinceRotation < grace) {
       const session = await this.refreshTokens.issueInSession(
         token.sessionId,
         nextHash,
