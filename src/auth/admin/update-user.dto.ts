@@ -3,18 +3,21 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
-  IsOptional,
   Matches,
+  ValidateIf,
 } from 'class-validator';
+
+// Absent is fine; null is not (IsOptional would let null through to NOT NULL columns).
+const unlessAbsent = ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 export class UpdateUserDto {
   /** Disabling ends every session of the user. */
-  @IsOptional()
+  @unlessAbsent
   @IsBoolean()
   disabled?: boolean;
 
   /** Replaces the user's roles; access tokens carry them from the next login or refresh. */
-  @IsOptional()
+  @unlessAbsent
   @IsArray()
   @ArrayMaxSize(20)
   @ArrayUnique()

@@ -16,21 +16,26 @@ export class UserAdministrationService {
   ) {}
 
   async update(admin: AuthPrincipal, userId: string, changes: UpdateUserDto): Promise<PublicUser> {
-    if (changes.disabled && userId === admin.id) {
-      throw new BadRequestException('An admin cannot disable their own account');
-    }
     const before = await this.users.findById(userId);
     if (!before) throw new NotFoundException('No such user');
-    const user = await this.users.update(userId, {
+    // Compared after the lookup: the store may match ids case-insensitively.
+    if (changes.disabled && before.id === admin.id) {
+      throw new BadRequestException('An admin cannot disable their own account');
+    }
+    const user = await this.users.update(before.id, {
       disabled: changes.disabled,
       roles: changes.roles,
     });
     if (!user) throw new NotFoundException('No such user');
     if (changes.disabled) {
       // Also when it was disabled already: a session that slipped through ends now.
-      const endedSessions = await this.sessions.endAllForUser(userId, 'user_disabled');
+      const endedSessions = await this.sessions.endAllForUser(before.id, 'user_disabled');
       if (!before.disabled) {
-        this.events.publish(AuthEvent.UserDisabled, { userId, byUserId: admin.id, endedSessions });
+        this.events.publish(AuthEvent.UserDisabled, {
+          userId: before.id,
+          byUserId: admin.id,
+          endedSessions,
+        });
       }
     }
     return toPublicUser(user);
