@@ -21,6 +21,9 @@ export const AUTH_TRANSPORT_HEADER = 'auth-transport';
 /** PostgreSQL NOTIFY channel on which every revoked session id is announced. */
 export const REVOCATION_CHANNEL = 'nest_token_auth_session_revoked';
 
+/** PostgreSQL NOTIFY channel on which key rotations and retirements are announced. */
+export const KEYS_CHANNEL = 'nest_token_auth_keys_changed';
+
 /** `typ` header of access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 

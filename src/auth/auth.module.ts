@@ -19,12 +19,13 @@ import { SigningKeysService } from './keys/signing-keys.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { RefreshTokenRepository } from './refresh-tokens/refresh-token.repository';
 import { RevokedSessions } from './sessions/revoked-sessions';
-import { RevocationFeed } from './sessions/revocation-feed';
 import { SessionCleanup } from './sessions/session-cleanup';
 import { SessionRepository } from './sessions/session.repository';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
 import { AuthEventPublisher } from './events/auth-event-publisher';
+import { ChangeFeed } from './feed/change-feed';
+import { SigningKeyRepository } from './keys/signing-key.repository';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
@@ -54,7 +55,8 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     AdminBootstrap,
     AuthEventPublisher,
     SessionsService,
-    RevocationFeed,
+    ChangeFeed,
+    SigningKeyRepository,
     SessionCleanup,
     UserAdministrationService,
     PasswordHasher,

@@ -1,6 +1,12 @@
 export { AuthModule } from './auth.module';
 export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
-export { ADMIN_ROLE, AUTH_OPTIONS, AUTH_DEFAULTS, REVOCATION_CHANNEL } from './auth.constants';
+export {
+  ADMIN_ROLE,
+  AUTH_OPTIONS,
+  AUTH_DEFAULTS,
+  KEYS_CHANNEL,
+  REVOCATION_CHANNEL,
+} from './auth.constants';
 export { AuthService } from './auth.service';
 export { SessionsService, type SessionView } from './sessions/sessions.service';
 export {
@@ -21,7 +27,8 @@ export { PasswordHasher } from './passwords/password-hasher.service';
 export { Session } from './sessions/session.entity';
 export { RefreshToken } from './refresh-tokens/refresh-token.entity';
 export { SigningKey } from './keys/signing-key.entity';
-export { importPrivateKey } from './keys/signing-keys.service';
+export { importPrivateKey } from './keys/key-material';
+export { SigningKeysService } from './keys/signing-keys.service';
 export { AUTH_MIGRATIONS } from './migrations';
 export {
   AuthUserStore,

@@ -2,21 +2,23 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { Client, type ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { REVOCATION_CHANNEL } from '../auth.constants';
-import { RevokedSessions } from './revoked-sessions';
+import { KEYS_CHANNEL, REVOCATION_CHANNEL } from '../auth.constants';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { RevokedSessions } from '../sessions/revoked-sessions';
 
 const MAX_RECONNECT_DELAY_MS = 5000;
 
 /**
- * Keeps `RevokedSessions` current across instances: a dedicated PostgreSQL connection LISTENs on
- * the revocation channel, so a session ended on any instance is refused here within
- * milliseconds. When the connection drops it reconnects with backoff and reloads the set, so
- * nothing announced meanwhile is missed. The embedded database (PGlite) lives in one process,
- * where the instance that revokes is the only one: there the set is only loaded at start.
+ * Keeps every instance's in-memory state current: a dedicated PostgreSQL connection LISTENs on
+ * the revocation channel (a session ended on any instance is refused here within milliseconds)
+ * and on the keys channel (a rotated or retired key is reloaded at once). When the connection
+ * drops it reconnects with backoff and reloads both, so nothing announced meanwhile is missed.
+ * The embedded database (PGlite) lives in one process, where the instance that changes
+ * something is the only one: there the state is only loaded at start.
  */
 @Injectable()
-export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(RevocationFeed.name);
+export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ChangeFeed.name);
   private client?: Client;
   private stopped = false;
   private reconnectDelayMs = 250;
@@ -25,6 +27,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly revokedSessions: RevokedSessions,
+    private readonly keys: SigningKeysService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -44,12 +47,16 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     client.on('notification', (message) => {
       if (message.channel === REVOCATION_CHANNEL && message.payload) {
         this.revokedSessions.add(message.payload, new Date());
+      } else if (message.channel === KEYS_CHANNEL) {
+        this.keys
+          .reload()
+          .catch((error: Error) => this.logger.warn(`key reload failed: ${error.message}`));
       }
     });
     client.on('error', (error) => this.lost(client, config, error));
     client.on('end', () => this.lost(client, config));
     await client.connect();
-    await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
+    await client.query(`LISTEN ${REVOCATION_CHANNEL}; LISTEN ${KEYS_CHANNEL}`);
     this.client = client;
     this.reconnectDelayMs = 250;
   }
@@ -57,7 +64,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   private lost(client: Client, config: ClientConfig, error?: Error): void {
     if (this.stopped || this.client !== client) return;
     this.client = undefined;
-    this.logger.warn(`revocation feed lost${error ? `: ${error.message}` : ''}; reconnecting`);
+    this.logger.warn(`change feed lost${error ? `: ${error.message}` : ''}; reconnecting`);
     client.end().catch(() => undefined);
     this.scheduleReconnect(config);
   }
@@ -65,8 +72,8 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   private scheduleReconnect(config: ClientConfig): void {
     this.reconnectTimer = setTimeout(() => {
       this.connect(config)
-        .then(() => this.revokedSessions.reload())
-        .then(() => this.logger.log('revocation feed restored'))
+        .then(() => Promise.all([this.revokedSessions.reload(), this.keys.reload()]))
+        .then(() => this.logger.log('change feed restored'))
         .catch(() => {
           this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
           this.client?.end().catch(() => undefined);

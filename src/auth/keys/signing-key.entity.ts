@@ -17,6 +17,10 @@ export class SigningKey {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
+  /** From when the key signs; it verifies (and is published) as soon as it is stored. */
+  @Column('timestamptz', { name: 'activates_at' })
+  activatesAt!: Date;
+
   /** When set, the key neither signs nor verifies. */
   @Column('timestamptz', { name: 'retired_at', nullable: true })
   retiredAt!: Date | null;

@@ -1,138 +1,136 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
-import { DataSource, IsNull } from 'typeorm';
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { createPrivateKey } from 'node:crypto';
 import { AUTH_OPTIONS } from '../auth.constants';
-import type {
-  AccessTokenAlgorithm,
-  ResolvedAuthOptions,
-} from '../interfaces/auth-module-options.interface';
-import { SigningKey } from './signing-key.entity';
+import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
+import {
+  type ActiveKey,
+  asymmetricKey,
+  hmacKey,
+  importPrivateKey,
+  publicJwk,
+} from './key-material';
+import { SigningKeyRepository, type StoredKey } from './signing-key.repository';
 
-/** A key ready for use: imported once, so no PEM or secret is parsed per request. */
-export interface ActiveKey {
-  kid: string;
-  alg: AccessTokenAlgorithm;
-  signingKey: KeyObject;
-  verificationKey: KeyObject;
+/** How often every instance re-reads the keys table (NOTIFY makes it immediate). */
+export const KEY_RELOAD_INTERVAL_MS = 15_000;
+
+interface LoadedKey extends ActiveKey {
+  /** Epoch ms from which the key signs. */
+  activatesAt: number;
+  /** Epoch ms until which the key verifies: its successor's activation plus a token lifetime. */
+  verifiesUntil: number;
 }
 
-// Serialises key creation across instances that start at the same moment.
-const KEY_CREATION_LOCK = 0x6e74_6b31; // "ntk1"
-
 /**
- * The keys access tokens are signed and verified with. ES256/RS256 keys come from the
- * `privateKey` option or are generated once and kept in the database; HS256 uses the secret.
+ * The keys access tokens are signed and verified with, held in memory. ES256/RS256 keys come
+ * from the `privateKey` option or are generated and kept in the database, where
+ * `npm run keys:rotate` adds the next one; HS256 uses the secret. The newest active key signs;
+ * a key that was replaced keeps verifying until the tokens it signed have expired.
  */
 @Injectable()
-export class SigningKeysService implements OnModuleInit {
-  private current!: ActiveKey;
-  private readonly byKid = new Map<string, ActiveKey>();
+export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SigningKeysService.name);
+  private keys: LoadedKey[] = [];
+  private byKid = new Map<string, LoadedKey>();
+  private reloadTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
-    private readonly dataSource: DataSource,
+    private readonly repository: SigningKeyRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const keys = await this.loadKeys();
-    this.byKid.clear();
-    for (const key of keys) this.byKid.set(key.kid, key);
-    this.current = keys[0];
+    await this.reload(true);
+    if (this.usesStoredKeys()) {
+      this.reloadTimer = setInterval(() => {
+        this.reload().catch((error: Error) =>
+          this.logger.warn(`reloading signing keys failed: ${error.message}`),
+        );
+      }, KEY_RELOAD_INTERVAL_MS);
+      this.reloadTimer.unref();
+    }
   }
 
-  /** The key new tokens are signed with. */
+  onApplicationShutdown(): void {
+    clearInterval(this.reloadTimer);
+  }
+
+  /** Re-reads the keys (after a rotation or retirement, or periodically). */
+  async reload(createIfNone = false): Promise<void> {
+    const keys = this.usesStoredKeys()
+      ? await this.loadStoredKeys(createIfNone)
+      : [this.configuredKey()];
+    this.keys = keys;
+    this.byKid = new Map(keys.map((key) => [key.kid, key]));
+  }
+
+  /** The key new tokens are signed with: the newest one whose activation has come. */
   currentKey(): ActiveKey {
-    return this.current;
+    const now = Date.now();
+    return this.keys.find((key) => key.activatesAt <= now) ?? this.keys[this.keys.length - 1];
   }
 
   /** The key with this id, if it is one of ours and still verifies. */
   findVerificationKey(kid: string): ActiveKey | undefined {
-    return this.byKid.get(kid);
+    const key = this.byKid.get(kid);
+    return key && key.verifiesUntil >= Date.now() ? key : undefined;
   }
 
-  private async loadKeys(): Promise<ActiveKey[]> {
+  /** Public keys for `/.well-known/jwks.json`: upcoming, current and previous. Never HS256. */
+  publicKeys() {
+    const now = Date.now();
+    return this.keys
+      .filter((key) => key.alg !== 'HS256' && key.verifiesUntil >= now)
+      .map((key) => publicJwk(key));
+  }
+
+  private usesStoredKeys(): boolean {
+    return this.options.algorithm !== 'HS256' && !this.options.privateKey;
+  }
+
+  private configuredKey(): LoadedKey {
     const { algorithm, secret, privateKey } = this.options;
-    if (algorithm === 'HS256') {
-      const key = createSecretKey(Buffer.from(secret!, 'utf8'));
-      // A label derived from the secret, so that a changed secret gets a new kid.
-      const kid = createHash('sha256')
-        .update('kid:')
-        .update(secret!)
-        .digest('base64url')
-        .slice(0, 16);
-      return [{ kid, alg: algorithm, signingKey: key, verificationKey: key }];
-    }
-    if (privateKey) return [toActiveKey(algorithm, importPrivateKey(algorithm, privateKey))];
+    const key =
+      algorithm === 'HS256'
+        ? hmacKey(secret!)
+        : asymmetricKey(algorithm, importPrivateKey(algorithm, privateKey!));
+    return { ...key, activatesAt: 0, verifiesUntil: Infinity };
+  }
 
-    const stored = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [KEY_CREATION_LOCK]);
-      const repository = manager.getRepository(SigningKey);
-      const usable = await repository.find({
-        where: { alg: algorithm, retiredAt: IsNull() },
-        order: { createdAt: 'DESC' },
-      });
-      if (usable.length > 0) return usable;
-      const generated = toActiveKey(algorithm, generatePrivateKey(algorithm));
-      const pem = generated.signingKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-      return [
-        await repository.save({
-          kid: generated.kid,
-          alg: algorithm,
-          privateKey: pem,
-          retiredAt: null,
-        }),
-      ];
-    });
-    return stored.map((key) => toActiveKey(algorithm, createPrivateKey(key.privateKey)));
+  private async loadStoredKeys(createIfNone: boolean): Promise<LoadedKey[]> {
+    const alg = this.options.algorithm as StoredKey['alg'];
+    const stored = createIfNone
+      ? await this.repository.findOrCreateUsable(alg)
+      : await this.repository.findUsable(alg);
+    const windows = verificationWindows(stored, this.horizonMs());
+    const now = Date.now();
+    return stored
+      .map((key, i) => ({
+        ...asymmetricKey(alg, createPrivateKey(key.privateKey)),
+        activatesAt: key.activatesAt.getTime(),
+        verifiesUntil: windows[i],
+      }))
+      .filter((key) => key.verifiesUntil >= now);
+  }
+
+  /** How long a token signed just before a key was replaced can still be accepted. */
+  private horizonMs(): number {
+    return (this.options.accessTokenTtl + this.options.clockTolerance) * 1000;
   }
 }
 
-function generatePrivateKey(algorithm: 'ES256' | 'RS256'): KeyObject {
-  return algorithm === 'ES256'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
-    : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-}
-
-/** Imports a PEM private key and checks that it fits the algorithm; throws a sentence otherwise. */
-export function importPrivateKey(algorithm: 'ES256' | 'RS256', pem: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch {
-    throw new Error(
-      'AuthModule: the private key is not a readable PEM private key (AUTH_JWT_PRIVATE_KEY).',
-    );
-  }
-  const fits =
-    algorithm === 'ES256'
-      ? key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
-      : key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
-  if (!fits) {
-    throw new Error(
-      `AuthModule: the private key does not fit ${algorithm}; ES256 needs a P-256 EC key, RS256 an RSA key of at least 2048 bits (AUTH_JWT_PRIVATE_KEY).`,
-    );
-  }
-  return key;
-}
-
-function toActiveKey(alg: AccessTokenAlgorithm, signingKey: KeyObject): ActiveKey {
-  const verificationKey = createPublicKey(signingKey);
-  return { kid: jwkThumbprint(verificationKey), alg, signingKey, verificationKey };
-}
-
-/** RFC 7638 thumbprint of a public key. */
-export function jwkThumbprint(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  const members =
-    jwk.kty === 'EC'
-      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-      : { e: jwk.e, kty: jwk.kty, n: jwk.n };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+/**
+ * Until when each key verifies, for keys sorted newest activation first: a key verifies until
+ * its successor has been active for one token lifetime (`horizonMs`); the newest, forever.
+ */
+export function verificationWindows(keys: { activatesAt: Date }[], horizonMs: number): number[] {
+  return keys.map((_key, i) =>
+    i === 0 ? Infinity : keys[i - 1].activatesAt.getTime() + horizonMs,
+  );
 }
