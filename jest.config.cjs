@@ -8,6 +8,10 @@ const esmOnly = [
   'uint8array-extras',
   '@tokenizer',
   'load-esm',
+  // dev dependencies for the interoperability tests
+  'openid-client',
+  'oauth4webapi',
+  'jose',
 ];
 
 /** @type {import('jest').Config} */

@@ -25,6 +25,9 @@ import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
 import { AuthEventPublisher } from './events/auth-event-publisher';
 import { ChangeFeed } from './feed/change-feed';
+import { MetadataController } from './oauth/metadata.controller';
+import { OAuthController } from './oauth/oauth.controller';
+import { OAuthService } from './oauth/oauth.service';
 import { SigningKeyRepository } from './keys/signing-key.repository';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { AccessTokenService } from './tokens/access-token.service';
@@ -44,7 +47,13 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     ScheduleModule.forRoot(),
     EventEmitterModule.forRoot(),
   ],
-  controllers: [AuthController, SessionsController, AdminUsersController],
+  controllers: [
+    AuthController,
+    SessionsController,
+    AdminUsersController,
+    OAuthController,
+    MetadataController,
+  ],
   providers: [
     {
       provide: AUTH_OPTIONS,
@@ -59,6 +68,7 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     SigningKeyRepository,
     SessionCleanup,
     UserAdministrationService,
+    OAuthService,
     PasswordHasher,
     SigningKeysService,
     AccessTokenService,

@@ -29,6 +29,8 @@ export { RefreshToken } from './refresh-tokens/refresh-token.entity';
 export { SigningKey } from './keys/signing-key.entity';
 export { importPrivateKey } from './keys/key-material';
 export { SigningKeysService } from './keys/signing-keys.service';
+export { SigningKeyRepository } from './keys/signing-key.repository';
+export { rotateSigningKey, type RotationResult } from './keys/key-rotation';
 export { AUTH_MIGRATIONS } from './migrations';
 export {
   AuthUserStore,

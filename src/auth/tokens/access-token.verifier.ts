@@ -6,6 +6,7 @@ import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.inte
 import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { RevokedSessions } from '../sessions/revoked-sessions';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 /** Any access token we refuse. The message is for logs; clients only see 401. */
 export class InvalidAccessTokenError extends Error {
@@ -14,6 +15,15 @@ export class InvalidAccessTokenError extends Error {
 
 const MAX_TOKEN_LENGTH = 8192;
 const MAX_HEADER_LENGTH = 1024;
+/** About 10 MB at most: each entry is a token string (~0.6 KB) and its principal. */
+const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/** A verification that still holds for the same token string, and what to re-check. */
+interface Verified {
+  principal: AuthPrincipal;
+  kid: string;
+  alg: string;
+}
 
 interface JoseHeader {
   alg?: unknown;
@@ -27,10 +37,15 @@ interface JoseHeader {
  * our own keys only, the algorithm is pinned to that key's, `typ` must be `at+jwt`, and `iss`,
  * `aud`, `exp` (required) and `nbf` are checked with the configured clock tolerance. Nothing in
  * a token makes us fetch or trust a key (`jwk`, `jku`, `x5u` are ignored); `crit` is refused.
+ *
+ * A token that passed is remembered until its `exp` (bounded, least recently used out first):
+ * the same string again skips the signature check, but never the checks that can change, its
+ * session's revocation and its key's retirement.
  */
 @Injectable()
 export class AccessTokenVerifier {
   readonly claimChecks: Pick<VerifyOptions, 'issuer' | 'audience' | 'clockTolerance'>;
+  private readonly verified = new VerifiedTokenCache<Verified>(VERIFIED_TOKEN_CACHE_SIZE);
 
   constructor(
     @Inject(AUTH_OPTIONS) options: ResolvedAuthOptions,
@@ -47,6 +62,8 @@ export class AccessTokenVerifier {
   /** The principal of a valid token; throws InvalidAccessTokenError otherwise. */
   verify(token: string): AuthPrincipal {
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidAccessTokenError('token too long');
+    const verified = this.verified.get(token);
+    if (verified) return this.recheck(token, verified);
     const key = this.selectKey(token);
     let claims: JwtPayload;
     try {
@@ -57,11 +74,30 @@ export class AccessTokenVerifier {
     } catch (error) {
       throw new InvalidAccessTokenError((error as Error).message);
     }
-    return this.toPrincipal(claims);
+    const principal = this.toPrincipal(claims);
+    this.verified.set(token, { principal, kid: key.kid, alg: key.alg }, principal.expiresAt * 1000);
+    return copyOf(principal);
+  }
+
+  /** A remembered verification, once its key and its session are checked again. */
+  private recheck(token: string, { principal, kid, alg }: Verified): AuthPrincipal {
+    if (this.keys.findVerificationKey(kid)?.alg !== alg) {
+      this.verified.delete(token);
+      throw new InvalidAccessTokenError('unknown key');
+    }
+    if (this.revokedSessions.has(principal.sessionId)) {
+      this.verified.delete(token);
+      throw new InvalidAccessTokenError('session ended');
+    }
+    return copyOf(principal);
   }
 
   /** Our key named by the token's `kid`, once its header passes the checks above. */
-  selectKey(token: string): { alg: 'ES256' | 'RS256' | 'HS256'; verificationKey: KeyObject } {
+  selectKey(token: string): {
+    kid: string;
+    alg: 'ES256' | 'RS256' | 'HS256';
+    verificationKey: KeyObject;
+  } {
     const header = decodeHeader(token);
     if (!header) throw new InvalidAccessTokenError('malformed header');
     const key =
@@ -91,6 +127,11 @@ export class AccessTokenVerifier {
     if (this.revokedSessions.has(sid)) throw new InvalidAccessTokenError('session ended');
     return { id: sub, sessionId: sid, roles, tokenId: String(jti), expiresAt: exp };
   }
+}
+
+/** A principal the caller may change without changing the remembered one. */
+function copyOf(principal: AuthPrincipal): AuthPrincipal {
+  return { ...principal, roles: [...principal.roles] };
 }
 
 function decodeHeader(token: string): JoseHeader | null {

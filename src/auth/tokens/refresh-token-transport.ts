@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_TRANSPORT_HEADER, REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATH } from '../auth.constants';
-import type { IssuedTokens, TokenResponse } from './token-response';
+import { type IssuedTokens, type TokenResponse, toTokenResponse } from './token-response';
 
 /**
  * Body or cookie transport of the refresh token. A request asks for the cookie transport with
@@ -24,14 +24,7 @@ export class RefreshTokenTransport {
 
   /** The token response; with the cookie transport the refresh token goes into the cookie. */
   respond(request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens): TokenResponse {
-    const response: TokenResponse = {
-      access_token: tokens.accessToken,
-      token_type: 'Bearer',
-      expires_in: tokens.expiresIn,
-      refresh_token: tokens.refreshToken,
-      refresh_token_expires_in: tokens.refreshTokenExpiresIn,
-      session_id: tokens.sessionId,
-    };
+    const response = toTokenResponse(tokens);
     if (!RefreshTokenTransport.usesCookie(request)) return response;
     reply.setCookie(REFRESH_COOKIE_NAME, tokens.refreshToken, {
       ...this.cookieAttributes(),

@@ -19,3 +19,14 @@ export interface IssuedTokens {
   refreshTokenExpiresIn: number;
   sessionId: string;
 }
+
+export function toTokenResponse(tokens: IssuedTokens): TokenResponse {
+  return {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+    session_id: tokens.sessionId,
+  };
+}

@@ -1,0 +1,30 @@
+import type { AsymmetricAlgorithm } from './key-material';
+import type { SigningKeyRepository } from './signing-key.repository';
+import { verificationWindows } from './signing-keys.service';
+
+export interface RotationResult {
+  kid: string;
+  activatesAt: Date;
+  /** Keys whose tokens have all expired, retired by this rotation. */
+  retired: string[];
+}
+
+/**
+ * Adds the next signing key, active after `activateInSeconds` (every instance learns it first,
+ * so its tokens verify everywhere from the first one), and retires keys that no longer verify
+ * anything (replaced more than one token lifetime ago).
+ */
+export async function rotateSigningKey(
+  repository: SigningKeyRepository,
+  alg: AsymmetricAlgorithm,
+  options: { activateInSeconds: number; tokenLifetimeMs: number; now?: Date },
+): Promise<RotationResult> {
+  const now = options.now ?? new Date();
+  const activatesAt = new Date(now.getTime() + options.activateInSeconds * 1000);
+  const kid = await repository.rotate(alg, activatesAt);
+  const keys = await repository.findUsable(alg);
+  const windows = verificationWindows(keys, options.tokenLifetimeMs);
+  const retired = keys.filter((_key, i) => windows[i] < now.getTime()).map((key) => key.kid);
+  await repository.retire(retired, now);
+  return { kid, activatesAt, retired };
+}
