@@ -1,3 +1,5 @@
+// First: sizes the libuv pool (argon2 runs there) before anything can start it.
+import './thread-pool';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AppModule } from './app.module';
