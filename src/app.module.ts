@@ -14,6 +14,7 @@ import { openDatabase } from './database/data-source';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
+import { loggingModule } from './logging/logging.module';
 import { UsersModule } from './users/users.module';
 
 /** The example host app: configuration, database, AuthModule, users and the demo routes. */
@@ -31,6 +32,7 @@ export class AppModule implements OnApplicationShutdown {
           skipProcessEnv: true,
           load: [() => configuration],
         }),
+        loggingModule(configuration.app.logLevel),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: () => ({}),

@@ -9,7 +9,10 @@ import { ConfigurationError } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
   const { app: config } = loadConfiguration();
-  const app = await createApp(AppModule.forRoot());
+  const app = await createApp(AppModule.forRoot(), {
+    logger: 'pino',
+    corsOrigins: config.corsOrigins,
+  });
   await app.listen(config.port, config.host);
   new Logger('Bootstrap').log(`nest-token-auth ready on http://${config.host}:${config.port}`);
 }

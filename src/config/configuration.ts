@@ -5,6 +5,8 @@ import { ConfigurationError, validateEnvironment } from './env.validation';
 export interface AppConfig {
   port: number;
   host: string;
+  corsOrigins: string[];
+  logLevel: string;
 }
 
 export interface DatabaseConfig {
@@ -35,7 +37,12 @@ export function loadConfiguration(
     }
   }
   return {
-    app: { port, host: vars.HOST ?? '127.0.0.1' },
+    app: {
+      port,
+      host: vars.HOST ?? '127.0.0.1',
+      corsOrigins: vars.AUTH_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
+      logLevel: vars.LOG_LEVEL ?? 'info',
+    },
     database: { url: vars.DATABASE_URL, dataDir: resolve(vars.AUTH_DATA_DIR ?? './.data') },
     auth: {
       issuer: vars.AUTH_ISSUER ?? `http://localhost:${port}`,

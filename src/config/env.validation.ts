@@ -7,6 +7,7 @@ import {
   IsUrl,
   Max,
   Min,
+  Matches,
   MinLength,
   validateSync,
 } from 'class-validator';
@@ -107,6 +108,17 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['true', 'false'])
   AUTH_COOKIE_SECURE?: 'true' | 'false';
+
+  /** Comma-separated origins, e.g. `https://app.example.com,https://admin.example.com`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, {
+    message: 'AUTH_CORS_ORIGINS must be comma-separated origins such as https://app.example.com',
+  })
+  AUTH_CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
 }
 
 /** Thrown for bad configuration; the message names the variable and what it needs. */

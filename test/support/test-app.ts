@@ -3,6 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { createApp } from '../../src/app.setup';
+import { loadConfiguration } from '../../src/config/configuration';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -14,15 +15,17 @@ export interface TestApp {
 }
 
 /** Settings every test app gets: plain-HTTP cookies and no ambient environment. */
-export const TEST_ENV = { AUTH_COOKIE_SECURE: 'false' };
+export const TEST_ENV = { AUTH_COOKIE_SECURE: 'false', LOG_LEVEL: 'silent' };
 
 /** Starts the service as `npm start` does, on `database`, with `env` on top of TEST_ENV. */
 export async function startApp(
   database: TestDatabase,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
-  const app = await createApp(AppModule.forRoot({ ...TEST_ENV, ...database.env, ...env }), {
+  const fullEnv = { ...TEST_ENV, ...database.env, ...env };
+  const app = await createApp(AppModule.forRoot(fullEnv), {
     logger: false,
+    corsOrigins: loadConfiguration(fullEnv).app.corsOrigins,
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

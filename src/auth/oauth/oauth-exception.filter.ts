@@ -33,11 +33,11 @@ function toOAuthResponse(exception: OAuthError | HttpException) {
       body: { error: exception.error, error_description: exception.description },
     };
   }
-  const status = exception.getStatus();
+  const status: number = exception.getStatus();
   const code: OAuthErrorCode | undefined =
-    status === HttpStatus.UNAUTHORIZED
+    status === (HttpStatus.UNAUTHORIZED as number)
       ? 'invalid_grant'
-      : status === HttpStatus.BAD_REQUEST
+      : status === (HttpStatus.BAD_REQUEST as number)
         ? 'invalid_request'
         : undefined;
   if (code) {
