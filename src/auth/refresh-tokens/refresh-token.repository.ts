@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 
 /** The session state a refresh needs, as one row. */
@@ -27,15 +28,26 @@ export interface PresentedToken extends SessionState {
 /**
  * Refresh tokens and the session rows they move. Every write is a single SQL statement, so a
  * crash never leaves half a rotation behind and concurrent refreshes are decided by row locks.
+ *
+ * These statements run on every login and refresh, so each is a named prepared statement sent
+ * straight to the driver's pool: PostgreSQL parses and plans it once per connection (planning
+ * the rotation CTE cost about as much as running it) and TypeORM's per-query runner is skipped.
  */
 @Injectable()
 export class RefreshTokenRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    // TypeORM's PostgreSQL driver keeps its node-postgres pool (PGlite's adapter included) here.
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    return (await pool.query<T & object>({ name: `auth_${name}`, text, values })).rows;
+  }
+
   /** Creates a session and its first refresh token. */
   async startSession(session: NewSession, tokenHash: Buffer, now: Date): Promise<SessionState> {
     const sessionId = randomUUID();
-    await this.dataSource.query(
+    await this.prepared(
+      'start_session',
       `WITH new_session AS (
          INSERT INTO auth_sessions (id, user_id, device, user_agent, ip, created_at, last_used_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
@@ -70,7 +82,8 @@ export class RefreshTokenRepository {
     now: Date,
     idleSince: Date,
   ): Promise<SessionState | null> {
-    const rows: SessionStateRow[] = await this.dataSource.query(
+    const rows = await this.prepared<SessionStateRow>(
+      'rotate',
       `WITH rotated AS (
          UPDATE auth_refresh_tokens t SET rotated_at = $3
          FROM auth_sessions s
@@ -102,7 +115,8 @@ export class RefreshTokenRepository {
     now: Date,
     idleSince: Date,
   ): Promise<SessionState | null> {
-    const rows: SessionStateRow[] = await this.dataSource.query(
+    const rows = await this.prepared<SessionStateRow>(
+      'issue_in_session',
       `WITH touched AS (
          UPDATE auth_sessions s SET last_used_at = $3
          WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_used_at > $4
@@ -119,13 +133,15 @@ export class RefreshTokenRepository {
 
   /** The token with this hash and the state of its session, or null for an unknown token. */
   async findPresented(tokenHash: Buffer): Promise<PresentedToken | null> {
-    const rows: (SessionStateRow & { rotated_at: Date | null; revoked_at: Date | null })[] =
-      await this.dataSource.query(
-        `SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at, t.rotated_at
-         FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-         WHERE t.token_hash = $1`,
-        [tokenHash],
-      );
+    const rows = await this.prepared<
+      SessionStateRow & { rotated_at: Date | null; revoked_at: Date | null }
+    >(
+      'find_presented',
+      `SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at, t.rotated_at
+       FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+       WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
     if (!rows.length) return null;
     const row = rows[0];
     return { ...toSessionState(row), rotatedAt: row.rotated_at, revokedAt: row.revoked_at };
