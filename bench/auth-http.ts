@@ -23,12 +23,18 @@ export async function postJson<T>(
   expectStatus = 200,
 ): Promise<T> {
   assertLocal(origin);
-  const response = await fetch(origin + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
+  let response: Response;
+  try {
+    response = await fetch(origin + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new Error(`POST ${origin}${path} failed: ${cause}`, { cause: error });
+  }
   const text = await response.text();
   if (response.status !== expectStatus) {
     throw new Error(`POST ${path} answered ${response.status}: ${text.slice(0, 200)}`);

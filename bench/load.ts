@@ -20,6 +20,11 @@ export interface LoadResult {
   durationS: number;
   /** 2xx responses per second. */
   rps: number;
+  /**
+   * 2xx responses per second over the second half of the run only: the steady rate of a server
+   * whose first answers take seconds to come (its pipeline is still filling at the start).
+   */
+  steadyRps: number;
   ok: number;
   /** Latency percentiles of every completed response, ms. */
   p50: number;
@@ -54,8 +59,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     setupClient: (client) => client.setRequests(perConnection(connection++)),
   });
   const latencies: number[] = [];
-  instance.on('response', (_client, _status, _bytes, latencyMs) => {
+  const startedAt = performance.now();
+  const secondHalfFrom = startedAt + (spec.durationS * 1000) / 2;
+  let okInSecondHalf = 0;
+  instance.on('response', (_client, status, _bytes, latencyMs) => {
     if (latencies.length < MAX_SAMPLES) latencies.push(latencyMs);
+    if (status >= 200 && status < 300 && performance.now() >= secondHalfFrom) okInSecondHalf++;
   });
   // autocannon ends on its own after `duration`; this only guards against a stuck run.
   const watchdog = setTimeout(() => instance.stop(), (spec.durationS + timeoutS + 10) * 1000);
@@ -66,6 +75,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       connections: spec.connections,
       durationS: result.duration,
       rps: result['2xx'] / result.duration,
+      steadyRps: okInSecondHalf / (spec.durationS / 2),
       ok: result['2xx'],
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),

@@ -27,6 +27,8 @@ export interface RunningProcess {
   readyMs: number;
   /** Resident memory now and at its peak, MiB (Linux /proc). */
   memory(): { rssMiB: number; peakMiB: number };
+  /** CPU time used so far, user + system, seconds (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -38,16 +40,24 @@ export function killStartedProcesses(): void {
   running.clear();
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (32768 and up on Linux): a
+ * port the kernel hands out for `listen(0)` or an outgoing connection could be taken by another
+ * process (tests running beside the bench) between this check and the child's listen.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('bench: no free port between 20000 and 32000.');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -108,6 +118,7 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
     origin,
     readyMs,
     memory: () => readMemory(child.pid!),
+    cpuSeconds: () => readCpuSeconds(child.pid!),
     stop: async () => {
       if (exitCode !== undefined) return;
       child.kill('SIGTERM');
@@ -135,6 +146,17 @@ function readMemory(pid: number): { rssMiB: number; peakMiB: number } {
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux architecture). */
+const USER_HZ = 100;
+
+function readCpuSeconds(pid: number): number {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return NaN;
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime, stime
 }
 
 function tail(file: string): string {
