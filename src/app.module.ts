@@ -8,13 +8,14 @@ import {
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule } from './auth';
+import { AuthModule, LoginAttemptStore } from './auth';
 import { type Configuration, loadConfiguration } from './config/configuration';
 import { openDatabase } from './database/data-source';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
 import { loggingModule } from './logging/logging.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
 
 /** The example host app: configuration, database, AuthModule, users and the demo routes. */
@@ -23,6 +24,7 @@ export class AppModule implements OnApplicationShutdown {
   /** `env` defaults to `process.env`; tests pass their own. */
   static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
     const configuration = loadConfiguration(env);
+    const rateLimit = RateLimitModule.forRoot(configuration.rateLimit);
     return {
       module: AppModule,
       imports: [
@@ -38,11 +40,14 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: () => ({}),
           dataSourceFactory: () => openDatabase(configuration.database),
         }),
+        rateLimit,
         AuthModule.forRootAsync({
-          imports: [UsersModule],
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<Configuration, true>) =>
-            config.get('auth', { infer: true }),
+          imports: [UsersModule, rateLimit],
+          inject: [ConfigService, LoginAttemptStore],
+          useFactory: (config: ConfigService<Configuration, true>, store: LoginAttemptStore) => ({
+            ...config.get('auth', { infer: true }),
+            loginAttemptStore: store,
+          }),
         }),
         UsersModule,
         HealthModule,

@@ -309,6 +309,119 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
   }
 });
 
+describe('malformed bearer credentials', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    token = (await signUp(t)).tokens.access_token;
+  });
+  afterAll(() => t.close());
+
+  function withAuthorization(path: string, authorization: string) {
+    return t.http().get(path).set('Authorization', authorization);
+  }
+
+  /** 401 invalid_token on every guarded route, never 5xx. */
+  async function expectRefused(authorization: string): Promise<void> {
+    for (const path of ['/auth/me', '/demo/private']) {
+      expectInvalidToken(await withAuthorization(path, authorization));
+    }
+  }
+
+  it('accepts the genuine token, with the scheme in any case (the control)', async () => {
+    await bearer(t, '/auth/me', token).expect(200);
+    await withAuthorization('/auth/me', `bearer ${token}`).expect(200);
+    await withAuthorization('/auth/me', `BEARER ${token}`).expect(200);
+  });
+
+  it('rejects a token over 8 KiB', async () => {
+    const [header, , signature] = token.split('.');
+    const padded = `${header}.${b64({ ...decodeJwt(token).payload, pad: 'x'.repeat(9000) })}.${signature}`;
+    expect(padded.length).toBeGreaterThan(8192);
+    await expectRefused(`Bearer ${padded}`);
+    await expectRefused(`Bearer ${'a'.repeat(9000)}`);
+    await expectRefused(`Bearer ${token}${'.a'.repeat(4200)}`);
+  });
+
+  it('rejects a header of 2 KiB', async () => {
+    const big = withHeader(token, { pad: 'x'.repeat(2048) });
+    expect(big.split('.')[0].length).toBeGreaterThan(2048);
+    await expectRefused(`Bearer ${big}`);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('not json').toString('base64url')],
+    ['truncated JSON', Buffer.from('{"alg":"ES256","typ":"at+jwt"').toString('base64url')],
+    ['not base64url text', '!!!'],
+    ['a JSON array', b64([{ alg: 'ES256', typ: 'at+jwt' }])],
+    ['an empty JSON array', b64([])],
+    ['a JSON number', b64(42)],
+    ['a JSON string', b64('ES256')],
+    ['JSON null', b64(null)],
+    ['JSON true', b64(true)],
+    ['empty', ''],
+  ])('rejects a header that is %s', async (_case, header) => {
+    const [, payload, signature] = token.split('.');
+    await expectRefused(`Bearer ${header}.${payload}.${signature}`);
+  });
+
+  it('rejects a token of 1, 2, 4 or 5 segments', async () => {
+    const [header, payload, signature] = token.split('.');
+    for (const value of [
+      header,
+      `${header}.${payload}`,
+      `${header}.${payload}.`,
+      `${token}.${signature}`,
+      `${token}.`,
+      `${header}.${payload}.${signature}.${payload}.${signature}`,
+      `${header}..${payload}..`,
+      '..',
+      '.',
+    ]) {
+      await expectRefused(`Bearer ${value}`);
+    }
+  });
+
+  it('rejects an empty bearer and a bearer of two tokens', async () => {
+    for (const authorization of ['Bearer', 'Bearer ', 'Bearer    ', `Bearer ${token} ${token}`]) {
+      const response = await withAuthorization('/auth/me', authorization);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
+    }
+    await expectRefused(`Bearer ${token} ${token}`);
+    await expectRefused(`Bearer ${token},${token}`);
+  });
+
+  it('rejects other schemes, and a token without a scheme', async () => {
+    await expectRefused(`Basic ${Buffer.from('user@example.com:password').toString('base64')}`);
+    await expectRefused(`Basic ${token}`);
+    await expectRefused(`Token ${token}`);
+    await expectRefused(`JWT ${token}`);
+    await expectRefused(`DPoP ${token}`);
+    await expectRefused(token);
+    await expectRefused(`Bearer: ${token}`);
+  });
+
+  it('ignores a token in the query string (never read from there)', async () => {
+    for (const path of ['/auth/me', '/demo/private']) {
+      const response = await t.http().get(`${path}?access_token=${encodeURIComponent(token)}`);
+      expect(response.status).toBe(401);
+      // As if no credentials were sent at all.
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    }
+  });
+
+  it('answers an Authorization header too large for the server without a 5xx', async () => {
+    const response = await bearer(t, '/auth/me', 'a'.repeat(20_000)).catch(
+      (error: { status?: number }) => ({ status: error.status ?? 0 }),
+    );
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+});
+
 describe('AUTH_JWT_PRIVATE_KEY', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();

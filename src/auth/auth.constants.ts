@@ -38,6 +38,7 @@ export const AUTH_DEFAULTS = {
   registrationOpen: true,
   cookieSecure: true,
   passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+  loginAttempts: { maxFailures: 5, windowSeconds: 900 },
 } as const;
 
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
@@ -47,6 +48,10 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     passwordHashing: {
       ...AUTH_DEFAULTS.passwordHashing,
       ...stripUndefined(options.passwordHashing ?? {}),
+    },
+    loginAttempts: {
+      ...AUTH_DEFAULTS.loginAttempts,
+      ...stripUndefined(options.loginAttempts ?? {}),
     },
   };
   if (resolved.algorithm === 'HS256' && Buffer.byteLength(resolved.secret ?? '') < 32) {

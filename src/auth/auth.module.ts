@@ -14,7 +14,12 @@ import { AuthService } from './auth.service';
 import { AdminBootstrap } from './users/admin-bootstrap';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
-import type { AuthModuleOptions } from './interfaces/auth-module-options.interface';
+import type {
+  AuthModuleOptions,
+  ResolvedAuthOptions,
+} from './interfaces/auth-module-options.interface';
+import { MemoryLoginAttemptStore } from './login-attempts/login-attempt-store';
+import { LOGIN_ATTEMPT_STORE, LoginAttemptsService } from './login-attempts/login-attempts.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { RefreshTokenRepository } from './refresh-tokens/refresh-token.repository';
@@ -62,6 +67,14 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     },
     AuthService,
     AdminBootstrap,
+    LoginAttemptsService,
+    {
+      // Its own token: the host may provide `LoginAttemptStore` to the options factory.
+      provide: LOGIN_ATTEMPT_STORE,
+      inject: [AUTH_OPTIONS],
+      useFactory: (options: ResolvedAuthOptions) =>
+        options.loginAttemptStore ?? new MemoryLoginAttemptStore(),
+    },
     AuthEventPublisher,
     SessionsService,
     ChangeFeed,

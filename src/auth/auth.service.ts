@@ -10,6 +10,7 @@ import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials
 import { AuthEventPublisher } from './events/auth-event-publisher';
 import { AuthEvent, type LoginFailureReason } from './events/auth-events';
 import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
+import { LoginAttemptsService } from './login-attempts/login-attempts.service';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import {
@@ -51,6 +52,7 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly sessions: SessionsService,
     private readonly events: AuthEventPublisher,
+    private readonly loginAttempts: LoginAttemptsService,
   ) {}
 
   async register(input: RegisterDto): Promise<PublicUser> {
@@ -67,6 +69,7 @@ export class AuthService {
 
   /** Checks the credentials and starts a session. Every failure looks the same to the client. */
   async login(input: LoginDto, client: ClientContext): Promise<IssuedTokens> {
+    await this.loginAttempts.assertNotLocked(input.email);
     const user = await this.users.findByEmail(input.email);
     const valid = user
       ? await this.passwords.verify(user.passwordHash, input.password)
@@ -79,6 +82,7 @@ export class AuthService {
           ? 'user_disabled'
           : null;
     if (failure || !user) {
+      await this.loginAttempts.recordFailure(input.email);
       this.events.publish(AuthEvent.LoginFailed, {
         email: input.email,
         reason: failure!,
@@ -86,6 +90,7 @@ export class AuthService {
       });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
+    await this.loginAttempts.recordSuccess(input.email);
 
     const refreshToken = generateRefreshToken();
     const now = new Date();

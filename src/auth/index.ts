@@ -8,6 +8,12 @@ export {
   REVOCATION_CHANNEL,
 } from './auth.constants';
 export { AuthService } from './auth.service';
+export {
+  LoginAttemptStore,
+  MemoryLoginAttemptStore,
+  type LoginAttemptState,
+} from './login-attempts/login-attempt-store';
+export { LoginLockedException } from './login-attempts/login-attempts.service';
 export { SessionsService, type SessionView } from './sessions/sessions.service';
 export {
   AuthEvent,
@@ -43,6 +49,7 @@ export {
 export type {
   AccessTokenAlgorithm,
   AuthModuleOptions,
+  LoginAttemptOptions,
   PasswordHashingOptions,
 } from './interfaces/auth-module-options.interface';
 export type { AuthPrincipal, AccessTokenClaims } from './interfaces/auth-principal.interface';

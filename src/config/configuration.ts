@@ -16,8 +16,14 @@ export interface DatabaseConfig {
   dataDir: string;
 }
 
+export interface RateLimitSettings {
+  perMinute: number;
+  redisUrl?: string;
+}
+
 export interface Configuration {
   app: AppConfig;
+  rateLimit: RateLimitSettings;
   database: DatabaseConfig;
   auth: AuthModuleOptions;
 }
@@ -43,6 +49,7 @@ export function loadConfiguration(
       corsOrigins: vars.AUTH_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
       logLevel: vars.LOG_LEVEL ?? 'info',
     },
+    rateLimit: { perMinute: vars.AUTH_RATE_LIMIT ?? 100, redisUrl: vars.REDIS_URL },
     database: { url: vars.DATABASE_URL, dataDir: resolve(vars.AUTH_DATA_DIR ?? './.data') },
     auth: {
       issuer: vars.AUTH_ISSUER ?? `http://localhost:${port}`,
@@ -57,6 +64,10 @@ export function loadConfiguration(
       privateKey,
       registrationOpen: vars.AUTH_REGISTRATION ? vars.AUTH_REGISTRATION === 'open' : undefined,
       cookieSecure: vars.AUTH_COOKIE_SECURE ? vars.AUTH_COOKIE_SECURE === 'true' : undefined,
+      loginAttempts: {
+        maxFailures: vars.AUTH_LOGIN_MAX_FAILURES,
+        windowSeconds: vars.AUTH_LOGIN_WINDOW,
+      },
       bootstrapAdmin:
         vars.AUTH_ADMIN_EMAIL && vars.AUTH_ADMIN_PASSWORD
           ? { email: vars.AUTH_ADMIN_EMAIL, password: vars.AUTH_ADMIN_PASSWORD }

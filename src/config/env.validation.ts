@@ -37,7 +37,7 @@ export class EnvironmentVariables {
   AUTH_DATA_DIR?: string;
 
   @IsOptional()
-  @IsString()
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL?: string;
 
   @IsOptional()
@@ -115,6 +115,24 @@ export class EnvironmentVariables {
     message: 'AUTH_CORS_ORIGINS must be comma-separated origins such as https://app.example.com',
   })
   AUTH_CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_RATE_LIMIT?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_LOGIN_MAX_FAILURES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_LOGIN_WINDOW?: number;
 
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -14,8 +14,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Settings every test app gets: plain-HTTP cookies and no ambient environment. */
-export const TEST_ENV = { AUTH_COOKIE_SECURE: 'false', LOG_LEVEL: 'silent' };
+/** Settings every test app gets: plain-HTTP cookies, quiet logs, no ambient environment. */
+export const TEST_ENV = {
+  AUTH_COOKIE_SECURE: 'false',
+  LOG_LEVEL: 'silent',
+  // Suites send hundreds of requests from one address; test/rate-limits.e2e.spec.ts sets its own.
+  AUTH_RATE_LIMIT: '100000',
+  AUTH_LOGIN_MAX_FAILURES: '1000',
+};
 
 /** Starts the service as `npm start` does, on `database`, with `env` on top of TEST_ENV. */
 export async function startApp(

@@ -1,3 +1,5 @@
+import type { LoginAttemptStore } from '../login-attempts/login-attempt-store';
+
 /** Signing algorithms the access-token service supports. */
 export type AccessTokenAlgorithm = 'ES256' | 'RS256' | 'HS256';
 
@@ -18,6 +20,20 @@ export interface PasswordHashingOptions {
    * @default 1
    */
   parallelism?: number;
+}
+
+/** Per-account limit on failed logins. */
+export interface LoginAttemptOptions {
+  /**
+   * Failed logins for one email within the window before the account answers 429.
+   * @default 5
+   */
+  maxFailures?: number;
+  /**
+   * Length of the window, seconds, from the first failure.
+   * @default 900
+   */
+  windowSeconds?: number;
 }
 
 /** Options of `AuthModule.forRoot` / `AuthModule.forRootAsync`. */
@@ -79,14 +95,22 @@ export interface AuthModuleOptions {
    * @default true
    */
   cookieSecure?: boolean;
+  /** Per-account failed-login limit. */
+  loginAttempts?: LoginAttemptOptions;
+  /**
+   * Where failed logins are counted.
+   * @default in process memory (use a shared store with several instances)
+   */
+  loginAttemptStore?: LoginAttemptStore;
   /** When set, this admin user exists after start (created with role `admin` if missing). */
   bootstrapAdmin?: { email: string; password: string };
 }
 
 /** Options after defaults are applied. */
 export type ResolvedAuthOptions = Required<
-  Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'>
+  Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore'>
 > &
-  Pick<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin'> & {
+  Pick<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore'> & {
     passwordHashing: Required<PasswordHashingOptions>;
+    loginAttempts: Required<LoginAttemptOptions>;
   };

@@ -6,6 +6,7 @@ import {
   HttpStatus,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { LoginLockedException } from '../login-attempts/login-attempts.service';
 import { OAuthError, type OAuthErrorCode } from './oauth-error';
 
 /**
@@ -18,6 +19,9 @@ export class OAuthExceptionFilter implements ExceptionFilter {
   catch(exception: OAuthError | HttpException, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toOAuthResponse(exception);
+    if (exception instanceof LoginLockedException) {
+      void reply.header('Retry-After', String(exception.retryAfterSeconds));
+    }
     void reply
       .status(status)
       .header('Cache-Control', 'no-store')

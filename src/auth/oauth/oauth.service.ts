@@ -22,6 +22,10 @@ export class OAuthService {
     switch (grantType) {
       case 'password': {
         const email = params.required('username', 254).trim().toLowerCase();
+        // The username is the one parameter stored as text, which cannot hold U+0000.
+        if (email.includes('\u0000')) {
+          throw new OAuthError('invalid_request', 'username must not contain NUL characters');
+        }
         const password = params.required('password', 128);
         return toTokenResponse(await this.auth.login({ email, password }, client));
       }
