@@ -71,5 +71,34 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
         .send({ refresh_token: tokens.refresh_token })
         .expect(200);
     });
+
+    it('answers 503 within 5 s when the database hangs instead of refusing, and recovers', async () => {
+      const { email, password, tokens } = await signUp(t);
+      proxy.stall();
+      try {
+        const started = Date.now();
+        const login = await t.http().post('/auth/login').send({ email, password });
+        expect(login.status).toBe(503);
+        expect(Date.now() - started).toBeLessThan(5500);
+        await t
+          .http()
+          .get('/demo/private')
+          .set('Authorization', `Bearer ${tokens.access_token}`)
+          .expect(200);
+      } finally {
+        await proxy.cut();
+        await proxy.open();
+      }
+      let recovered = 0;
+      for (let attempt = 0; attempt < 40 && recovered !== 200; attempt += 1) {
+        const response = await t
+          .http()
+          .post('/auth/refresh')
+          .send({ refresh_token: tokens.refresh_token });
+        recovered = response.status;
+        if (recovered !== 200) await sleep(250);
+      }
+      expect(recovered).toBe(200);
+    });
   },
 );

@@ -24,7 +24,9 @@ export function postgresOptions(url: string): DataSourceOptions {
     migrations: MIGRATIONS,
     synchronize: false,
     poolSize: 20,
-    connectTimeoutMS: 5000,
+    // An unreachable or stalled database must answer 503 within 5 s, not hang the request.
+    connectTimeoutMS: 3000,
+    extra: { query_timeout: 4000 },
   };
 }
 

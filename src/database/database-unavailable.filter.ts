@@ -12,7 +12,7 @@ const UNAVAILABLE_ERRNO = new Set([
   'ENOTFOUND',
 ]);
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i;
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection terminated due to connection timeout|Client has encountered a connection error|Connection is not established/i;
 
 /** A database outage answers 503 with `Retry-After` instead of a 500; anything else as usual. */
 @Catch()

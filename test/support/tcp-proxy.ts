@@ -7,6 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -16,7 +17,15 @@ export class TcpProxy {
 
   /** Starts forwarding (on the same port as before, once a port was chosen). */
   async open(): Promise<void> {
+    this.stalled = false;
     const server = createServer((client) => {
+      if (this.stalled) {
+        // Accept and say nothing: a database that hangs rather than refuses.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = createConnection(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -34,6 +43,15 @@ export class TcpProxy {
     const address = server.address();
     if (address && typeof address === 'object') this.port = address.port;
     this.server = server;
+  }
+
+  /** Keeps every connection open but forwards nothing, now and for new ones. */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
   }
 
   /** Drops every connection and refuses new ones. */

@@ -4,6 +4,10 @@ import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { SessionRepository } from './session.repository';
 
+const BATCH_SIZE = 5000;
+/** At most this many batches a run; the next hourly run continues. */
+const MAX_BATCHES = 200;
+
 /**
  * Keeps the session and refresh-token tables bounded. A session's rows go once it has ended
  * (revoked, past its absolute end, or idle too long) and the access tokens it issued have
@@ -25,7 +29,12 @@ export class SessionCleanup {
     const endedBefore = new Date(now.getTime() - horizonMs);
     const idleBefore = new Date(endedBefore.getTime() - this.options.refreshIdleTtl * 1000);
     try {
-      const deleted = await this.sessions.deleteEnded(endedBefore, idleBefore);
+      let deleted = 0;
+      for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+        const count = await this.sessions.deleteEnded(endedBefore, idleBefore, BATCH_SIZE);
+        deleted += count;
+        if (count < BATCH_SIZE) break;
+      }
       if (deleted > 0) this.logger.log(`deleted ${deleted} ended sessions`);
       return deleted;
     } catch (error) {

@@ -95,19 +95,23 @@ export class SessionRepository {
   }
 
   /**
-   * Deletes sessions (and, by cascade, their refresh tokens) that can no longer matter: ended
+   * Deletes up to `batchSize` sessions (and, by cascade, their refresh tokens) that can no longer matter: ended
    * (revoked, past their absolute end, or idle too long) before `endedBefore`. A live session
    * keeps all its rotated tokens, which reuse detection needs.
    */
-  async deleteEnded(endedBefore: Date, idleBefore: Date): Promise<number> {
+  async deleteEnded(endedBefore: Date, idleBefore: Date, batchSize: number): Promise<number> {
+    // In batches: each statement stays short, whatever the backlog.
     const rows: unknown[] = await this.dataSource.query(
       `WITH deleted AS (
-         DELETE FROM auth_sessions
-         WHERE revoked_at < $1 OR expires_at < $1 OR last_used_at < $2
+         DELETE FROM auth_sessions WHERE id IN (
+           SELECT id FROM auth_sessions
+           WHERE revoked_at < $1 OR expires_at < $1 OR last_used_at < $2
+           LIMIT $3
+         )
          RETURNING id
        )
        SELECT id FROM deleted`,
-      [endedBefore, idleBefore],
+      [endedBefore, idleBefore, batchSize],
     );
     return rows.length;
   }
