@@ -7,6 +7,7 @@ import {
   type RotationResult,
   SigningKeyRepository,
   SigningKeysService,
+  revokeSigningKey,
 } from '../src/auth';
 import { decodeJwt, login, signUp } from './support/auth-client';
 import { createTestApp, startApp, type TestApp } from './support/test-app';
@@ -425,3 +426,54 @@ describe('the keys command (node dist/src/cli/keys.js)', () => {
     120_000,
   );
 });
+
+(usingPostgres ? describe : describe.skip)(
+  'emergency revocation (keys revoke), two instances',
+  () => {
+    let database: TestDatabase;
+    let a: TestApp;
+    let b: TestApp;
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      [a, b] = await Promise.all([startApp(database), startApp(database)]);
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await database.drop();
+    });
+
+    it('retires the signing key at once: B refuses its tokens within 1 s, sessions refresh onto a new key', async () => {
+      const { tokens } = await signUp(a);
+      const revokedKid = decodeJwt(tokens.access_token).header.kid as string;
+      await me(b, tokens.access_token).expect(200);
+
+      const result = await revokeSigningKey(a.app.get(SigningKeyRepository), 'ES256', revokedKid);
+      expect(result.replacedBy).toBeDefined();
+
+      const elapsed = await msUntil(
+        async () => (await me(b, tokens.access_token)).status === 401,
+        3000,
+      );
+      expect(elapsed).toBeLessThan(1000);
+      expect(await jwksKids(b)).not.toContain(revokedKid);
+      expect(await jwksKids(b)).toContain(result.replacedBy);
+
+      // The session survives: its refresh token is not tied to a signing key.
+      const refreshed = await b
+        .http()
+        .post('/auth/refresh')
+        .send({ refresh_token: tokens.refresh_token })
+        .expect(200);
+      expect(decodeJwt(refreshed.body.access_token).header.kid).toBe(result.replacedBy);
+      await me(a, refreshed.body.access_token).expect(200);
+    });
+
+    it('refuses an unknown kid', async () => {
+      await expect(
+        revokeSigningKey(a.app.get(SigningKeyRepository), 'ES256', 'no-such-kid'),
+      ).rejects.toThrow(/no-such-kid/);
+    });
+  },
+);

@@ -36,7 +36,12 @@ export { SigningKey } from './keys/signing-key.entity';
 export { importPrivateKey } from './keys/key-material';
 export { SigningKeysService } from './keys/signing-keys.service';
 export { SigningKeyRepository } from './keys/signing-key.repository';
-export { rotateSigningKey, type RotationResult } from './keys/key-rotation';
+export {
+  revokeSigningKey,
+  rotateSigningKey,
+  type RevocationResult,
+  type RotationResult,
+} from './keys/key-rotation';
 export { AUTH_MIGRATIONS } from './migrations';
 export {
   AuthUserStore,

@@ -2,17 +2,21 @@
 // `node dist/src/cli/keys.js rotate`). Talks to the database the environment names.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { AUTH_DEFAULTS, rotateSigningKey, SigningKeyRepository } from '../auth';
+import { AUTH_DEFAULTS, revokeSigningKey, rotateSigningKey, SigningKeyRepository } from '../auth';
 import { loadConfiguration } from '../config/configuration';
 import { ConfigurationError } from '../config/env.validation';
 import { openDatabase } from '../database/data-source';
 
 const USAGE = `usage: keys rotate [--activate-in SECONDS] [--service-stopped]
+       keys revoke KID [--service-stopped]
        keys list [--service-stopped]
 
 rotate   adds a new signing key. It is published in the JWKS at once and starts signing after
          --activate-in seconds (default 30), so every instance knows it before its first token.
          The previous key keeps verifying until the tokens it signed have expired.
+revoke   retires a key at once (it leaked): it leaves the JWKS and every instance refuses its
+         tokens within a second. If it was signing, a new key signs from now on; sessions
+         survive, their next refresh gets a token from the new key.
 list     shows the keys that are not retired.
 
 With the embedded database (no DATABASE_URL) only one process may open it: stop the service
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     },
   });
   const command = positionals[0];
-  if (values.help || (command !== 'rotate' && command !== 'list')) {
+  if (values.help || !['rotate', 'revoke', 'list'].includes(command ?? '')) {
     console.log(USAGE);
     process.exitCode = values.help ? 0 : 2;
     return;
@@ -55,6 +59,14 @@ async function main(): Promise<void> {
   const dataSource = await openDatabase(config.database);
   try {
     const repository = new SigningKeyRepository(dataSource);
+    if (command === 'revoke') {
+      const kid = positionals[1];
+      if (!kid) throw new ConfigurationError('keys revoke takes the kid of the key to retire.');
+      const result = await revokeSigningKey(repository, alg, kid);
+      if (result.replacedBy) console.log(`new key ${result.replacedBy} (${alg}) signs from now on`);
+      console.log(`revoked ${kid}`);
+      return;
+    }
     if (command === 'list') {
       for (const key of await repository.findUsable(alg)) {
         console.log(`${key.kid}  ${key.alg}  activates ${key.activatesAt.toISOString()}`);

@@ -28,3 +28,28 @@ export async function rotateSigningKey(
   await repository.retire(retired, now);
   return { kid, activatesAt, retired };
 }
+
+export interface RevocationResult {
+  /** The key that signs from now on, when the revoked one was signing. */
+  replacedBy?: string;
+}
+
+/**
+ * Retires a key at once (it leaked, say): it leaves the JWKS and every instance refuses its
+ * tokens as soon as it hears the NOTIFY. If it was the signing key, a new one signs from now on
+ * first, so sessions carry on: their next refresh is signed by it.
+ */
+export async function revokeSigningKey(
+  repository: SigningKeyRepository,
+  alg: AsymmetricAlgorithm,
+  kid: string,
+  now = new Date(),
+): Promise<RevocationResult> {
+  const keys = await repository.findUsable(alg);
+  const key = keys.find((candidate) => candidate.kid === kid);
+  if (!key) throw new Error(`No usable ${alg} key ${kid}.`);
+  const signing = keys.find((candidate) => candidate.activatesAt <= now);
+  const replacedBy = signing?.kid === kid ? await repository.rotate(alg, now) : undefined;
+  await repository.retire([kid], now);
+  return { replacedBy };
+}
