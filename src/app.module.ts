@@ -1,14 +1,8 @@
-import {
-  type DynamicModule,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-  ValidationPipe,
-} from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule, LoginAttemptStore } from './auth';
+import { AuthModule, AuthValidationPipe, LoginAttemptStore } from './auth';
 import { type Configuration, loadConfiguration } from './config/configuration';
 import { openDatabase } from './database/data-source';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
@@ -55,14 +49,7 @@ export class AppModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-          }),
-        },
+        { provide: APP_PIPE, useClass: AuthValidationPipe },
       ],
     };
   }

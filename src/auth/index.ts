@@ -23,6 +23,7 @@ export {
   type SessionEndReason,
 } from './events/auth-events';
 export { Public } from './decorators/public.decorator';
+export { AuthValidationPipe, MAX_BODY_DEPTH } from './dto/auth-validation.pipe';
 export { Roles } from './decorators/roles.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';

@@ -6,8 +6,14 @@ import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class
 const NO_NUL = /^[^\u0000]*$/;
 const NO_NUL_MESSAGE = { message: '$property must not contain NUL characters' };
 
+// Lone surrogates become U+FFFD (then fail @IsEmail): validator.js's encodeURI would throw on them.
 const normalizeEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.trim().toLowerCase() : value;
+  typeof value === 'string'
+    ? value
+        .replace(/[\ud800-\udfff]/gu, '\ufffd')
+        .trim()
+        .toLowerCase()
+    : value;
 
 export class LoginDto {
   @Transform(normalizeEmail)

@@ -1,0 +1,40 @@
+import {
+  type ArgumentMetadata,
+  BadRequestException,
+  Injectable,
+  ValidationPipe,
+} from '@nestjs/common';
+
+/** Deeper bodies are refused before class-transformer, which recurses once per level. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The ValidationPipe the module (and the example host) use: whitelist, forbid unknown fields,
+ * transform; and a depth limit, since a 3 KiB body nested a thousand levels deep would otherwise
+ * overflow the stack inside class-transformer and answer 500.
+ */
+@Injectable()
+export class AuthValidationPipe extends ValidationPipe {
+  constructor() {
+    super({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (depthExceeds(value, MAX_BODY_DEPTH)) {
+      throw new BadRequestException(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** Iterative, so the check itself cannot overflow the stack. */
+function depthExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= maxDepth) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
