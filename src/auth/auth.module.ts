@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -46,7 +45,6 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
 @Module({
   imports: [
     PassportModule,
-    JwtModule.register({}),
     TypeOrmModule.forFeature(AUTH_ENTITIES),
     // Both dedupe: a host that calls forRoot() itself gets the same single instance.
     ScheduleModule.forRoot(),
