@@ -46,13 +46,23 @@ export async function createApp(
       maxAge: 600,
     });
   }
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', async (request, reply) => {
-      reply.header('X-Request-Id', request.id);
-    });
-  app.enableShutdownHooks();
+  const fastify = app.getHttpAdapter().getInstance();
+  // onSend, not onRequest: CORS preflights are answered before onRequest hooks run.
+  let closing = false;
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    reply.header('X-Request-Id', request.id);
+    // While shutting down, no connection is kept alive: Node closes only idle ones, and a busy
+    // keep-alive connection would otherwise hold the process open for the keep-alive timeout.
+    if (closing) reply.header('Connection', 'close');
+    return payload;
+  });
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    fastify.server.closeIdleConnections();
+    done();
+  });
+  // process.exit after the hooks (not re-raising the signal) lets pino flush its last lines.
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { PASSWORD, uniqueEmail } from './support/auth-client';
 import { ensureBuilt, type Exit, ServiceProcess } from './support/service-process';
-import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /**
  * Issue 5, point 8: SIGTERM lets the requests in flight finish and closes the database cleanly.
@@ -33,7 +33,7 @@ interface Outcome {
   answeredAt?: number;
 }
 
-/** POST /auth/login on its own keep-alive connection; never rejects. */
+/** POST /auth/login through `agent` (keep-alive or not), with its own X-Request-Id; never rejects. */
 function login(agent: Agent, url: string, id: string, email: string): Outcome {
   const outcome = { id } as Outcome;
   const body = JSON.stringify({ email, password: PASSWORD });
@@ -263,8 +263,8 @@ describe.each([
     expect(late.length).toBeGreaterThan(0);
   });
 
-  // Bug (keep-alive only, src/app.setup.ts): connections busy at the signal stay open after their response, so close() waits out keepAliveTimeout (72 s).
-  (keepAlive ? it.failing : it)(`exits by itself within ${EXIT_WITHIN_MS} ms`, () => {
+  // Keep-alive connections busy at the signal are closed after their response (Connection: close).
+  it(`exits by itself within ${EXIT_WITHIN_MS} ms`, () => {
     expect(isCleanExit(scenario.exitBySelf)).toBe(true);
   });
 
@@ -290,16 +290,10 @@ describe.each([
       expect(messages.map((line) => line.msg)).toContain('shut down on SIGTERM');
   }
 
-  if (keepAlive) {
-    // The process lingers here (the bug above) and writes its lines long before it exits;
-    // whether its very last line makes it out is the race of the bug below, not checked here.
-    it('logs every login it answered', () => expectCompleteLog(false));
-  } else {
-    // Bug (src/main.ts, app.setup.ts): pino writes asynchronously and Nest re-raises SIGTERM with process.kill() (no 'exit' event, no flush): on PGlite the last lines are lost.
-    (usingPostgres ? it : it.failing)(
-      'logs every login it answered and its shutdown ("shut down on SIGTERM")',
-      () => expectCompleteLog(true),
-    );
+  {
+    // pino writes asynchronously: Nest exits with process.exit (useProcessExit) so it flushes.
+    it('logs every login it answered and its shutdown ("shut down on SIGTERM")', () =>
+      expectCompleteLog(true));
   }
 
   it('restarts on the same database, which holds every session the logins started', () => {
