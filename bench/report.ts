@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 
 /** One line of the table. `met` is left undefined where there is no target. */
 export interface Figure {
@@ -45,8 +46,11 @@ export function renderReport(report: Report): string {
   ].join('\n');
 }
 
-/** Writes the report between the markers of `file` (creating it when missing). */
-export function writeReport(file: string, report: string): void {
+/**
+ * Writes the report between the markers of `file` (creating it when missing), formatted as
+ * `npm run lint` wants it.
+ */
+export async function writeReport(file: string, report: string): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const block = `${BEGIN}\n\n${report}\n\n${END}`;
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -56,5 +60,6 @@ export function writeReport(file: string, report: string): void {
     begin >= 0 && end > begin
       ? current.slice(0, begin) + block + current.slice(end + END.length)
       : `${current || '# Performance\n'}\n${block}\n`;
-  writeFileSync(file, next);
+  const options = (await resolveConfig(file)) ?? {};
+  writeFileSync(file, await format(next, { ...options, filepath: file }));
 }

@@ -260,7 +260,7 @@ async function main(): Promise<void> {
     minutes: (Date.now() - startedAt) / 60_000,
   });
   process.stdout.write(report + '\n');
-  writeReport(out, report);
+  await writeReport(out, report);
   log(`written to ${relative(process.cwd(), out)}; logs in ${relative(process.cwd(), LOG_DIR)}`);
 }
 

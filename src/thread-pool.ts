@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
   const configured = Number(env.UV_THREADPOOL_SIZE);
   if (Number.isInteger(configured) && configured > 0) return configured;
-  return Math.max(2, availableParallelism());
+  return availableParallelism();
 }
 
 // libuv reads the variable once, when the pool starts (on its first job): main.ts imports this
