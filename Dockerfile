@@ -8,6 +8,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json .swcrc ormconfig.ts ./
 COPY src ./src
+# The demo page and the client SDK (scripts/build-client.mjs writes dist/public and dist/client).
+COPY scripts ./scripts
+COPY client ./client
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim AS runtime

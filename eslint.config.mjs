@@ -28,6 +28,12 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
+  // Node scripts in plain JavaScript (scripts/): no tsconfig covers them.
+  { ...tseslint.configs.disableTypeChecked, files: ['**/*.mjs'] },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {

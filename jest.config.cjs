@@ -8,6 +8,10 @@ const esmOnly = [
   'uint8array-extras',
   '@tokenizer',
   'load-esm',
+  // @fastify/static (the demo page) requires content-disposition 3, ESM only, from its own
+  // node_modules: both path segments must be let through.
+  '@fastify/static',
+  'content-disposition',
   // dev dependencies for the interoperability tests
   'openid-client',
   'oauth4webapi',

@@ -20,7 +20,9 @@ export class AuthValidationPipe extends ValidationPipe {
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (depthExceeds(value, MAX_BODY_DEPTH)) {
+    // Custom parameter decorators (`@CurrentUser()`) hand over server-made values, which the
+    // pipe does not validate either: no need to walk them on every guarded request.
+    if (metadata.type !== 'custom' && depthExceeds(value, MAX_BODY_DEPTH)) {
       throw new BadRequestException(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
     }
     return super.transform(value, metadata);
