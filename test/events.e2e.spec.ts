@@ -253,7 +253,7 @@ describe('auth events and their log lines', () => {
     expectEvents([
       {
         name: AuthEvent.TokenReuseDetected,
-        payload: { userId: id, sessionId: tokens.session_id },
+        payload: { userId: id, sessionId: tokens.session_id, reason: 'rotated_token' },
       },
       {
         name: AuthEvent.SessionRevoked,

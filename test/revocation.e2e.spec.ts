@@ -53,7 +53,7 @@ async function msUntilRefused(t: TestApp, accessToken: string, limitMs = 3000): 
     const [{ admins }] = await a.dataSource.query(
       `SELECT count(*)::int AS admins FROM users WHERE email = 'admin@example.com'`,
     );
-    expect({ migrations, keys, admins }).toEqual({ migrations: 4, keys: 1, admins: 1 });
+    expect({ migrations, keys, admins }).toEqual({ migrations: 5, keys: 1, admins: 1 });
   });
 
   it('accepts, refreshes and revokes a pair issued by the other instance', async () => {

@@ -33,6 +33,8 @@ export const AUTH_DEFAULTS = {
   refreshTokenTtl: 2_592_000,
   refreshIdleTtl: 1_209_600,
   refreshReuseGrace: 10,
+  refreshTokens: true,
+  refreshBinding: 'none',
   clockTolerance: 5,
   algorithm: 'ES256',
   registrationOpen: true,
@@ -57,6 +59,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   if (resolved.algorithm === 'HS256' && Buffer.byteLength(resolved.secret ?? '') < 32) {
     throw new Error(
       'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option (AUTH_JWT_SECRET).',
+    );
+  }
+  if (resolved.refreshBinding === 'device' && !resolved.refreshTokens) {
+    throw new Error(
+      "AuthModule: refreshBinding 'device' binds refresh tokens, and refreshTokens is false; drop one of the two options (AUTH_REFRESH_BINDING, AUTH_REFRESH_TOKENS).",
     );
   }
   return resolved;

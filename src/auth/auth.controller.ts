@@ -18,7 +18,7 @@ import { AuthRoutes } from './decorators/auth-routes.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
-import { RefreshTokenDto } from './dto/refresh-token.dto';
+import { RefreshDto, RefreshTokenDto } from './dto/refresh-token.dto';
 import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
 import { RefreshTokenTransport } from './tokens/refresh-token-transport';
@@ -59,18 +59,19 @@ export class AuthController {
     return this.transport.respond(request, reply, tokens);
   }
 
+  /** Not served without refresh tokens (404, see RefreshTokensDisabledMiddleware). */
   @Public()
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   async refresh(
-    @Body() body: RefreshTokenDto = {},
+    @Body() body: RefreshDto = {},
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponse> {
     const presented = this.transport.read(request, body.refresh_token);
     if (!presented) throw new UnauthorizedException('Missing refresh token');
-    const tokens = await this.auth.refresh(presented);
+    const tokens = await this.auth.refresh(presented, body.device_id);
     return this.transport.respond(request, reply, tokens);
   }
 

@@ -1,4 +1,10 @@
-import { Module } from '@nestjs/common';
+import {
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { PassportModule } from '@nestjs/passport';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -22,6 +28,7 @@ import { LOGIN_ATTEMPT_STORE, LoginAttemptsService } from './login-attempts/logi
 import { SigningKeysService } from './keys/signing-keys.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { RefreshTokenRepository } from './refresh-tokens/refresh-token.repository';
+import { RefreshTokensDisabledMiddleware } from './refresh-tokens/refresh-tokens-disabled.middleware';
 import { RevokedSessions } from './sessions/revoked-sessions';
 import { SessionCleanup } from './sessions/session-cleanup';
 import { SessionRepository } from './sessions/session.repository';
@@ -102,4 +109,16 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     AUTH_OPTIONS,
   ],
 })
-export class AuthModule extends ConfigurableModuleClass {}
+export class AuthModule extends ConfigurableModuleClass implements NestModule {
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.options.refreshTokens) {
+      consumer
+        .apply(RefreshTokensDisabledMiddleware)
+        .forRoutes({ path: 'auth/refresh', method: RequestMethod.POST });
+    }
+  }
+}

@@ -22,6 +22,7 @@ import {
   RefreshTokenRepository,
   type SessionState,
 } from './refresh-tokens/refresh-token.repository';
+import { hashDeviceId, isBoundDevice } from './sessions/device-binding';
 import { SessionsService } from './sessions/sessions.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { IssuedTokens } from './tokens/token-response';
@@ -92,18 +93,20 @@ export class AuthService {
     }
     await this.loginAttempts.recordSuccess(input.email);
 
-    const refreshToken = generateRefreshToken();
+    // Access-token-only mode issues no refresh token: the session is its access token's.
+    const refreshToken = this.options.refreshTokens ? generateRefreshToken() : undefined;
     const now = new Date();
     const session = await this.refreshTokens.startSession(
       {
         userId: user.id,
         device: input.device ?? null,
+        deviceIdHash: input.device_id === undefined ? null : hashDeviceId(input.device_id),
         userAgent: client.userAgent,
         ip: client.ip,
-        expiresAt: new Date(now.getTime() + this.options.refreshTokenTtl * 1000),
+        expiresAt: new Date(now.getTime() + this.sessionLifetime() * 1000),
       },
-      refreshToken.hash,
       now,
+      refreshToken?.hash,
     );
     this.events.publish(AuthEvent.LoginSucceeded, {
       userId: user.id,
@@ -111,18 +114,22 @@ export class AuthService {
       ip: client.ip,
       userAgent: client.userAgent,
     });
-    return this.issueTokens(user, session, refreshToken.value, now);
+    return this.issueTokens(user, session, refreshToken?.value, now);
   }
 
   /**
    * Exchanges a refresh token for a new pair. The presented token is rotated; presented again
    * within the grace window it yields another pair for the same session, later it ends the
-   * session (reuse detection).
+   * session (reuse detection). With device binding, `deviceId` must be the one the session's
+   * login carried, if it carried one.
    */
-  async refresh(presented: string): Promise<IssuedTokens> {
+  async refresh(presented: string, deviceId?: string): Promise<IssuedTokens> {
     if (!isWellFormedRefreshToken(presented))
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     const presentedHash = hashRefreshToken(presented);
+    if (this.options.refreshBinding === 'device') {
+      await this.assertBoundDevice(presentedHash, deviceId);
+    }
     const next = generateRefreshToken();
     const now = new Date();
     const idleSince = new Date(now.getTime() - this.options.refreshIdleTtl * 1000);
@@ -209,15 +216,51 @@ export class AuthService {
     this.events.publish(AuthEvent.TokenReuseDetected, {
       userId: token.userId,
       sessionId: token.sessionId,
+      reason: 'rotated_token',
     });
     await this.sessions.end(token.sessionId, 'reuse_detected');
     throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
   }
 
+  /**
+   * Device binding: a session whose login carried a `device_id` is refreshed only with the same
+   * one. Anything else is a token used away from its device, so the whole session ends, as on
+   * reuse. Sessions whose login carried none stay unbound: a later refresh cannot bind them.
+   *
+   * This is a read before the rotation, since the digests are compared here in constant time:
+   * the binding is written at login and never changes, so the read cannot go stale, and a
+   * mismatching request never reaches the rotation, whose compare-and-swap still decides
+   * between concurrent refreshes.
+   */
+  private async assertBoundDevice(presentedHash: Buffer, deviceId?: string): Promise<void> {
+    const token = await this.refreshTokens.findPresented(presentedHash);
+    // Unknown tokens and ended sessions are refused by the rotation, as without binding.
+    if (!token?.deviceIdHash || token.revokedAt) return;
+    if (isBoundDevice(token.deviceIdHash, deviceId)) return;
+    this.events.publish(AuthEvent.TokenReuseDetected, {
+      userId: token.userId,
+      sessionId: token.sessionId,
+      reason: 'device_mismatch',
+    });
+    await this.sessions.end(token.sessionId, 'device_mismatch');
+    throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+  }
+
+  /**
+   * Seconds a new session lives at most. Without refresh tokens nothing marks a session as used,
+   * so it lasts exactly as long as its one access token (and never past the other two limits).
+   */
+  private sessionLifetime(): number {
+    const { accessTokenTtl, refreshTokenTtl, refreshIdleTtl } = this.options;
+    return this.options.refreshTokens
+      ? refreshTokenTtl
+      : Math.min(accessTokenTtl, refreshTokenTtl, refreshIdleTtl);
+  }
+
   private issueTokens(
     user: AuthUserRecord,
     session: SessionState,
-    refreshToken: string,
+    refreshToken: string | undefined,
     now: Date,
   ): IssuedTokens {
     const idleEnd = session.lastUsedAt.getTime() + this.options.refreshIdleTtl * 1000;
@@ -226,13 +269,18 @@ export class AuthService {
     const access = this.accessTokens.issue(
       { userId: user.id, sessionId: session.sessionId, roles: user.roles },
       sessionEnd,
+      now,
     );
-    return {
+    const tokens: IssuedTokens = {
       accessToken: access.token,
       expiresIn: access.expiresIn,
+      sessionId: session.sessionId,
+    };
+    if (refreshToken === undefined) return tokens;
+    return {
+      ...tokens,
       refreshToken,
       refreshTokenExpiresIn: Math.max(0, Math.floor((sessionEnd.getTime() - now.getTime()) / 1000)),
-      sessionId: session.sessionId,
     };
   }
 }

@@ -21,6 +21,7 @@ export {
   type AuthEventPayloads,
   type LoginFailureReason,
   type SessionEndReason,
+  type TokenReuseReason,
 } from './events/auth-events';
 export { Public } from './decorators/public.decorator';
 export { AuthValidationPipe, MAX_BODY_DEPTH } from './dto/auth-validation.pipe';
@@ -57,6 +58,7 @@ export type {
   AuthModuleOptions,
   LoginAttemptOptions,
   PasswordHashingOptions,
+  RefreshTokenBinding,
 } from './interfaces/auth-module-options.interface';
 export type { AuthPrincipal, AccessTokenClaims } from './interfaces/auth-principal.interface';
 export type { TokenResponse } from './tokens/token-response';

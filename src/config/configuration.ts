@@ -58,6 +58,8 @@ export function loadConfiguration(
       refreshTokenTtl: vars.AUTH_REFRESH_TTL,
       refreshIdleTtl: vars.AUTH_REFRESH_IDLE_TTL,
       refreshReuseGrace: vars.AUTH_REFRESH_REUSE_GRACE,
+      refreshTokens: vars.AUTH_REFRESH_TOKENS ? vars.AUTH_REFRESH_TOKENS === 'on' : undefined,
+      refreshBinding: vars.AUTH_REFRESH_BINDING,
       clockTolerance: vars.AUTH_CLOCK_TOLERANCE,
       algorithm: vars.AUTH_JWT_ALG,
       secret: vars.AUTH_JWT_SECRET,

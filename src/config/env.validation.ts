@@ -80,6 +80,16 @@ export class EnvironmentVariables {
   @Max(300)
   AUTH_CLOCK_TOLERANCE?: number;
 
+  /** `off`: access-token-only mode, no refresh token is issued. */
+  @IsOptional()
+  @IsIn(['on', 'off'])
+  AUTH_REFRESH_TOKENS?: 'on' | 'off';
+
+  /** `device`: a session is refreshed only with the `device_id` its login carried. */
+  @IsOptional()
+  @IsIn(['none', 'device'])
+  AUTH_REFRESH_BINDING?: 'none' | 'device';
+
   @IsOptional()
   @IsIn(['ES256', 'RS256', 'HS256'])
   AUTH_JWT_ALG?: 'ES256' | 'RS256' | 'HS256';
@@ -159,6 +169,11 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   ) {
     throw new ConfigurationError(
       'Invalid configuration. AUTH_JWT_SECRET must be set to at least 32 bytes when AUTH_JWT_ALG is HS256.',
+    );
+  }
+  if (variables.AUTH_REFRESH_BINDING === 'device' && variables.AUTH_REFRESH_TOKENS === 'off') {
+    throw new ConfigurationError(
+      'Invalid configuration. AUTH_REFRESH_BINDING=device binds refresh tokens, which AUTH_REFRESH_TOKENS=off turns off; set one of the two back.',
     );
   }
   if (Boolean(variables.AUTH_ADMIN_EMAIL) !== Boolean(variables.AUTH_ADMIN_PASSWORD)) {

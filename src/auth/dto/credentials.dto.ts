@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsDeviceId } from './device-id';
 
 /** PostgreSQL text cannot hold U+0000: refuse it up front instead of failing the INSERT. */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
@@ -31,6 +32,10 @@ export class LoginDto {
   @MaxLength(100)
   @Matches(NO_NUL, NO_NUL_MESSAGE)
   device?: string;
+
+  /** A stable id of this client install; the session is bound to it (AUTH_REFRESH_BINDING). */
+  @IsDeviceId()
+  device_id?: string;
 }
 
 export class RegisterDto {

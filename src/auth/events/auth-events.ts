@@ -5,7 +5,14 @@ export type SessionEndReason =
   | 'session_deleted'
   | 'password_changed'
   | 'user_disabled'
-  | 'reuse_detected';
+  | 'reuse_detected'
+  | 'device_mismatch';
+
+/**
+ * What gave a stolen refresh token away: a rotated token presented after the grace window, or
+ * (with `AUTH_REFRESH_BINDING=device`) a refresh without the device id its session is bound to.
+ */
+export type TokenReuseReason = 'rotated_token' | 'device_mismatch';
 
 /** Why a login failed. Never shown to the client, which always sees the same 401. */
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'user_disabled';
@@ -34,7 +41,7 @@ export interface AuthEventPayloads {
   [AuthEvent.LoginFailed]: { email: string; reason: LoginFailureReason; ip: string | null };
   /** `withinGrace`: a rotated token presented again inside the grace window. */
   [AuthEvent.TokenRefreshed]: { userId: string; sessionId: string; withinGrace: boolean };
-  [AuthEvent.TokenReuseDetected]: { userId: string; sessionId: string };
+  [AuthEvent.TokenReuseDetected]: { userId: string; sessionId: string; reason: TokenReuseReason };
   [AuthEvent.SessionRevoked]: { userId: string; sessionId: string; reason: SessionEndReason };
   [AuthEvent.PasswordChanged]: { userId: string; endedSessions: number };
   [AuthEvent.UserDisabled]: { userId: string; byUserId: string; endedSessions: number };

@@ -3,6 +3,12 @@ import type { LoginAttemptStore } from '../login-attempts/login-attempt-store';
 /** Signing algorithms the access-token service supports. */
 export type AccessTokenAlgorithm = 'ES256' | 'RS256' | 'HS256';
 
+/**
+ * What a refresh must show besides the refresh token: nothing (`'none'`), or the `device_id`
+ * its session's login carried (`'device'`).
+ */
+export type RefreshTokenBinding = 'none' | 'device';
+
 /** argon2id cost parameters. */
 export interface PasswordHashingOptions {
   /**
@@ -66,6 +72,21 @@ export interface AuthModuleOptions {
    * @default 10
    */
   refreshReuseGrace?: number;
+  /**
+   * Whether logins issue refresh tokens. With `false` (access-token-only mode) a login returns an
+   * access token alone, `POST /auth/refresh` answers 404 and the OAuth `refresh_token` grant is
+   * unsupported; a session then lasts as long as its access token (`accessTokenTtl`, capped by
+   * `refreshTokenTtl` and `refreshIdleTtl`), and revoking it still stops that token at once.
+   * @default true
+   */
+  refreshTokens?: boolean;
+  /**
+   * With `'device'`, a session whose login carried a `device_id` is refreshed only with the same
+   * one; a refresh with another or none answers 401 and ends the session (a stolen token). With
+   * `'none'` the device id is stored (as a hash) but not checked. Needs `refreshTokens`.
+   * @default 'none'
+   */
+  refreshBinding?: RefreshTokenBinding;
   /**
    * Seconds of leeway when checking `exp` and `nbf`.
    * @default 5

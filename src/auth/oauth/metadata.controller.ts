@@ -3,6 +3,7 @@ import { AUTH_OPTIONS } from '../auth.constants';
 import { Public } from '../decorators/public.decorator';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { SigningKeysService } from '../keys/signing-keys.service';
+import { OAuthService } from './oauth.service';
 
 /** RFC 8414 authorization-server metadata and the JWK set resource servers verify with. */
 @Controller('.well-known')
@@ -11,6 +12,7 @@ export class MetadataController {
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     private readonly keys: SigningKeysService,
+    private readonly oauth: OAuthService,
   ) {}
 
   @Get('oauth-authorization-server')
@@ -22,7 +24,7 @@ export class MetadataController {
       token_endpoint: `${base}/oauth/token`,
       revocation_endpoint: `${base}/oauth/revoke`,
       jwks_uri: `${base}/.well-known/jwks.json`,
-      grant_types_supported: ['password', 'refresh_token'],
+      grant_types_supported: this.oauth.supportedGrants(),
       response_types_supported: [],
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],

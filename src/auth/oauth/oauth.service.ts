@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthService, type ClientContext } from '../auth.service';
+import { deviceIdProblem } from '../dto/device-id';
+import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { isWellFormedRefreshToken } from '../refresh-tokens/refresh-token-value';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenVerifier } from '../tokens/access-token.verifier';
@@ -11,6 +14,7 @@ import type { OAuthParameters } from './oauth-parameters';
 @Injectable()
 export class OAuthService {
   constructor(
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly verifier: AccessTokenVerifier,
@@ -27,13 +31,25 @@ export class OAuthService {
           throw new OAuthError('invalid_request', 'username must not contain NUL characters');
         }
         const password = params.required('password', 128);
-        return toTokenResponse(await this.auth.login({ email, password }, client));
+        const login = { email, password, device_id: deviceId(params) };
+        return toTokenResponse(await this.auth.login(login, client));
       }
-      case 'refresh_token':
-        return toTokenResponse(await this.auth.refresh(params.required('refresh_token', 512)));
-      default:
-        throw new OAuthError('unsupported_grant_type', 'Supported grants: password, refresh_token');
+      case 'refresh_token': {
+        // Access-token-only mode: no refresh token exists to present.
+        if (!this.options.refreshTokens) break;
+        const refreshToken = params.required('refresh_token', 512);
+        return toTokenResponse(await this.auth.refresh(refreshToken, deviceId(params)));
+      }
     }
+    throw new OAuthError(
+      'unsupported_grant_type',
+      `Supported grants: ${this.supportedGrants().join(', ')}`,
+    );
+  }
+
+  /** The grants `/oauth/token` serves, as RFC 8414 metadata lists them. */
+  supportedGrants(): string[] {
+    return this.options.refreshTokens ? ['password', 'refresh_token'] : ['password'];
   }
 
   /**
@@ -55,4 +71,12 @@ export class OAuthService {
     }
     await this.sessions.end(sessionId, 'logout');
   }
+}
+
+/** The optional `device_id` parameter, validated as `/auth/*` validates it. */
+function deviceId(params: OAuthParameters): string | undefined {
+  const value = params.optional('device_id');
+  const problem = value === undefined ? undefined : deviceIdProblem(value);
+  if (problem) throw new OAuthError('invalid_request', problem);
+  return value;
 }

@@ -14,6 +14,8 @@ export interface SessionState {
 export interface NewSession {
   userId: string;
   device: string | null;
+  /** SHA-256 of the login's `device_id`, or null. */
+  deviceIdHash: Buffer | null;
   userAgent: string | null;
   ip: string | null;
   expiresAt: Date;
@@ -23,6 +25,8 @@ export interface NewSession {
 export interface PresentedToken extends SessionState {
   rotatedAt: Date | null;
   revokedAt: Date | null;
+  /** The session's device binding: SHA-256 of its login's `device_id`, or null. */
+  deviceIdHash: Uint8Array | null;
 }
 
 /**
@@ -43,30 +47,36 @@ export class RefreshTokenRepository {
     return (await pool.query<T & object>({ name: `auth_${name}`, text, values })).rows;
   }
 
-  /** Creates a session and its first refresh token. */
-  async startSession(session: NewSession, tokenHash: Buffer, now: Date): Promise<SessionState> {
+  /**
+   * Creates a session and, given its hash, its first refresh token; without one (access-token-only
+   * mode) the session alone.
+   */
+  async startSession(session: NewSession, now: Date, tokenHash?: Buffer): Promise<SessionState> {
     const sessionId = randomUUID();
-    await this.prepared(
-      'start_session',
-      `WITH new_session AS (
-         INSERT INTO auth_sessions (id, user_id, device, user_agent, ip, created_at, last_used_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
-         RETURNING id
-       )
-       INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at)
-       SELECT $8, id, $9, $6 FROM new_session`,
-      [
-        sessionId,
-        session.userId,
-        session.device,
-        session.userAgent,
-        session.ip,
-        now,
-        session.expiresAt,
-        randomUUID(),
-        tokenHash,
-      ],
-    );
+    const values = [
+      sessionId,
+      session.userId,
+      session.device,
+      session.userAgent,
+      session.ip,
+      now,
+      session.expiresAt,
+      session.deviceIdHash,
+    ];
+    const insertSession = `INSERT INTO auth_sessions
+         (id, user_id, device, user_agent, ip, created_at, last_used_at, expires_at, device_id_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)`;
+    if (tokenHash) {
+      await this.prepared(
+        'start_session',
+        `WITH new_session AS (${insertSession} RETURNING id)
+         INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at)
+         SELECT $9, id, $10, $6 FROM new_session`,
+        [...values, randomUUID(), tokenHash],
+      );
+    } else {
+      await this.prepared('start_session_without_token', insertSession, values);
+    }
     return { sessionId, userId: session.userId, expiresAt: session.expiresAt, lastUsedAt: now };
   }
 
@@ -134,17 +144,27 @@ export class RefreshTokenRepository {
   /** The token with this hash and the state of its session, or null for an unknown token. */
   async findPresented(tokenHash: Buffer): Promise<PresentedToken | null> {
     const rows = await this.prepared<
-      SessionStateRow & { rotated_at: Date | null; revoked_at: Date | null }
+      SessionStateRow & {
+        rotated_at: Date | null;
+        revoked_at: Date | null;
+        device_id_hash: Uint8Array | null;
+      }
     >(
       'find_presented',
-      `SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at, t.rotated_at
+      `SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.revoked_at,
+         s.device_id_hash, t.rotated_at
        FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
        WHERE t.token_hash = $1`,
       [tokenHash],
     );
     if (!rows.length) return null;
     const row = rows[0];
-    return { ...toSessionState(row), rotatedAt: row.rotated_at, revokedAt: row.revoked_at };
+    return {
+      ...toSessionState(row),
+      rotatedAt: row.rotated_at,
+      revokedAt: row.revoked_at,
+      deviceIdHash: row.device_id_hash,
+    };
   }
 }
 

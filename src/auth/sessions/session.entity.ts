@@ -14,6 +14,10 @@ export class Session {
   @Column('text', { nullable: true })
   device!: string | null;
 
+  /** SHA-256 of the `device_id` the login carried; null when it carried none. */
+  @Column('bytea', { name: 'device_id_hash', nullable: true })
+  deviceIdHash!: Buffer | null;
+
   @Column('text', { name: 'user_agent', nullable: true })
   userAgent!: string | null;
 

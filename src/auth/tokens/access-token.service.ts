@@ -28,10 +28,17 @@ export class AccessTokenService {
     private readonly keys: SigningKeysService,
   ) {}
 
-  /** A token for the subject, expiring after the configured lifetime or at `notAfter`. */
-  issue(subject: AccessTokenSubject, notAfter?: Date): { token: string; expiresIn: number } {
+  /**
+   * A token for the subject, expiring after the configured lifetime or at `notAfter`, issued
+   * `now` (the instant the caller's session was stamped with, so a whole lifetime stays whole).
+   */
+  issue(
+    subject: AccessTokenSubject,
+    notAfter?: Date,
+    now = new Date(),
+  ): { token: string; expiresIn: number } {
     const key = this.keys.currentKey();
-    const nowMs = Date.now();
+    const nowMs = now.getTime();
     const untilEnd = notAfter ? Math.floor((notAfter.getTime() - nowMs) / 1000) : Infinity;
     const expiresIn = Math.max(1, Math.min(this.options.accessTokenTtl, untilEnd));
     const issuedAt = Math.floor(nowMs / 1000);

@@ -25,7 +25,9 @@ export class RefreshTokenTransport {
   /** The token response; with the cookie transport the refresh token goes into the cookie. */
   respond(request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens): TokenResponse {
     const response = toTokenResponse(tokens);
-    if (!RefreshTokenTransport.usesCookie(request)) return response;
+    if (tokens.refreshToken === undefined || !RefreshTokenTransport.usesCookie(request)) {
+      return response;
+    }
     reply.setCookie(REFRESH_COOKIE_NAME, tokens.refreshToken, {
       ...this.cookieAttributes(),
       maxAge: tokens.refreshTokenExpiresIn,

@@ -4,19 +4,20 @@ export interface TokenResponse {
   token_type: 'Bearer';
   /** Seconds until the access token expires. */
   expires_in: number;
-  /** Absent with the cookie transport, where the token is in the cookie. */
+  /** Absent with the cookie transport, where the token is in the cookie, and without refresh tokens. */
   refresh_token?: string;
-  /** Seconds until the refresh token stops working (the session's nearer end). */
-  refresh_token_expires_in: number;
+  /** Seconds until the refresh token stops working (the session's nearer end); absent without one. */
+  refresh_token_expires_in?: number;
   session_id: string;
 }
 
-/** What the auth service hands the transport: the response plus the raw refresh token. */
+/** What the auth service hands the transport: the response plus the raw refresh token, if any. */
 export interface IssuedTokens {
   accessToken: string;
   expiresIn: number;
-  refreshToken: string;
-  refreshTokenExpiresIn: number;
+  /** Absent in access-token-only mode. */
+  refreshToken?: string;
+  refreshTokenExpiresIn?: number;
   sessionId: string;
 }
 
@@ -25,8 +26,12 @@ export function toTokenResponse(tokens: IssuedTokens): TokenResponse {
     access_token: tokens.accessToken,
     token_type: 'Bearer',
     expires_in: tokens.expiresIn,
-    refresh_token: tokens.refreshToken,
-    refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+    ...(tokens.refreshToken === undefined
+      ? {}
+      : {
+          refresh_token: tokens.refreshToken,
+          refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+        }),
     session_id: tokens.sessionId,
   };
 }
