@@ -38,5 +38,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // The client SDK's relative imports end in `.js`, as Node's ESM resolution and `nodenext`
+  // declarations need; its sources are `.ts`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 30000,
 };

@@ -1,8 +1,8 @@
-import { type CrossTab, type CrossTabMessage, joinTabs, platformLocks } from './cross-tab';
-import { AuthError } from './errors';
-import { isAbsoluteUrl, joinUrl, originOf, wwwAuthenticateError } from './http';
-import { memoryStorage } from './storage/memory';
-import { tokenTiming } from './token';
+import { type CrossTab, type CrossTabMessage, joinTabs, platformLocks } from './cross-tab.js';
+import { AuthError } from './errors.js';
+import { isAbsoluteUrl, joinUrl, originOf, wwwAuthenticateError } from './http.js';
+import { memoryStorage } from './storage/memory.js';
+import { tokenTiming } from './token.js';
 import type {
   AuthClient,
   AuthClientOptions,
@@ -13,7 +13,7 @@ import type {
   RefreshTokenStorage,
   SessionEndReason,
   Transport,
-} from './types';
+} from './types.js';
 
 const DEFAULT_NAME = 'nest-token-auth';
 const DEFAULT_REFRESH_AHEAD_SECONDS = 30;
@@ -23,16 +23,65 @@ const DEFAULT_RETRY = { initialDelayMs: 500, maxDelayMs: 30_000, maxAttempts: 4 
 const MIN_TIMER_DELAY_MS = 1000;
 /** setTimeout's limit; a longer wait is done in several steps. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+/**
+ * How long a tab that waited for the refresh lock waits on for the token the holder posted,
+ * before it refreshes itself: lock grants and channel messages come in no fixed order, but the
+ * message follows within milliseconds.
+ */
+const TAB_MESSAGE_WAIT_MS = 500;
 
 /** The access token and what the client knows about it, in local-clock milliseconds. */
 interface AccessToken {
   value: string;
   expiresAt: number | null;
-  /** When to refresh; moved later after a failed round (backoff). */
+  /**
+   * When to refresh, for the tab that leads (or a client alone); moved later after a failed
+   * round (backoff).
+   */
   refreshAt: number | null;
+  /**
+   * When a tab that does not lead refreshes by itself, if no newer token came from the leader
+   * by then (a frozen or discarded leader tab): halfway between `refreshAt` and the expiry.
+   */
+  fallbackAt: number | null;
   sessionId: string | null;
   /** The session's nearer end (absolute or idle), as of this token. */
   sessionExpiresAt: number | null;
+  /**
+   * Orders the tokens the tabs pass around, higher is newer: a hybrid logical clock, the local
+   * time the request that obtained the token was sent, raised above every generation this tab
+   * has seen. Refreshes run one at a time under the lock, so a later refresh has a later time,
+   * and the raise keeps it increasing should the clock step back. Null for a token adopted from
+   * an older client version.
+   */
+  generation: number | null;
+}
+
+/** The refresh time of a tab that does not lead, from the leader's. */
+function fallbackTime(expiresAt: number | null, refreshAt: number | null): number | null {
+  if (expiresAt === null || refreshAt === null) return refreshAt;
+  return refreshAt + Math.max(0, expiresAt - refreshAt) / 2;
+}
+
+/** True when `candidate` replaces `current`: a newer generation (or, lacking one, expiry). */
+function isNewerToken(
+  candidate: { value: string; expiresAt: number | null; generation: number | null },
+  current: AccessToken | null,
+): boolean {
+  if (current === null) return true;
+  if (candidate.value === current.value) return false;
+  if (candidate.generation !== null && current.generation !== null) {
+    if (candidate.generation !== current.generation) {
+      return candidate.generation > current.generation;
+    }
+    // Two tabs refreshed at the same instant: any fixed rule makes every tab keep the same one.
+    return candidate.value > current.value;
+  }
+  return (
+    current.expiresAt === null ||
+    candidate.expiresAt === null ||
+    candidate.expiresAt > current.expiresAt
+  );
 }
 
 /** Creates a client of the nest-token-auth service. */
@@ -100,6 +149,12 @@ class TokenAuthClient implements AuthClient {
   /** The refresh every caller shares (single flight). */
   private inflight: Promise<AccessToken> | null = null;
   private timer: { handle: unknown } | null = null;
+  /** With cross-tab coordination: this tab holds the leader lock and runs the refresh ahead. */
+  private leader = false;
+  /** The highest token generation this tab has issued or seen. */
+  private generation = 0;
+  /** Called when the token is replaced or the session ends (tabs waiting for a message). */
+  private readonly tokenWaiters = new Set<() => void>();
   /** Refreshes forced by a rejected access token since a request last succeeded (loop cap). */
   private rejectedRefreshes = 0;
   /** A rotated refresh token the storage failed to save: used until a save succeeds. */
@@ -146,9 +201,10 @@ class TokenAuthClient implements AuthClient {
 
     const crossTab = options.crossTab ?? options.transport === 'cookie';
     this.tabs = crossTab
-      ? joinTabs(options.name ?? DEFAULT_NAME, options.locks ?? platformLocks(), (message) =>
-          this.onTabMessage(message),
-        )
+      ? joinTabs(options.name ?? DEFAULT_NAME, options.locks ?? platformLocks(), {
+          message: (message) => this.onTabMessage(message),
+          leader: (leading) => this.onLeadership(leading),
+        })
       : null;
   }
 
@@ -297,7 +353,8 @@ class TokenAuthClient implements AuthClient {
         throw error;
       }
     }
-    if (token.refreshAt !== null && now >= token.refreshAt) this.refreshInBackground();
+    const due = this.dueAt(token);
+    if (due !== null && now >= due) this.refreshInBackground();
     return token.value;
   }
 
@@ -325,18 +382,20 @@ class TokenAuthClient implements AuthClient {
    * Single flight: every caller until it settles shares one refresh. Across tabs it runs under
    * the lock; a tab that got a newer token from another while waiting for the lock uses that
    * one instead of refreshing (with the cookie transport its own refresh would present an
-   * already rotated cookie).
+   * already rotated cookie). When another tab held the lock, its message may come after the
+   * lock: the tab waits for it, up to TAB_MESSAGE_WAIT_MS, before refreshing itself.
    */
   private refresh(): Promise<AccessToken> {
     if (this.inflight) return this.inflight;
     const startToken = this.token?.value ?? null;
     const startEpoch = this.epoch;
-    const flight: Promise<AccessToken> = this.exclusive(async () => {
-      if (this.epoch !== startEpoch && this.token === null) {
-        throw new AuthError('401 The session ended', { status: 401, code: 'session_ended' });
-      }
-      if (this.token !== null && (this.token.value !== startToken || this.epoch !== startEpoch)) {
-        return this.token;
+    const flight: Promise<AccessToken> = this.exclusive(async (contended) => {
+      const replaced = this.replacedSince(startToken, startEpoch);
+      if (replaced) return replaced;
+      if (contended && !this.closed) {
+        await this.tokenChange(TAB_MESSAGE_WAIT_MS);
+        const arrived = this.replacedSince(startToken, startEpoch);
+        if (arrived) return arrived;
       }
       return this.refreshWithBackoff();
     }).finally(() => {
@@ -344,6 +403,37 @@ class TokenAuthClient implements AuthClient {
     });
     this.inflight = flight;
     return flight;
+  }
+
+  /**
+   * The token that replaced `startToken` since a refresh was asked for (another tab's, a new
+   * login), or null; rejects when the session ended meanwhile.
+   */
+  private replacedSince(startToken: string | null, startEpoch: number): AccessToken | null {
+    if (this.epoch !== startEpoch && this.token === null) {
+      throw new AuthError('401 The session ended', { status: 401, code: 'session_ended' });
+    }
+    if (this.token !== null && (this.token.value !== startToken || this.epoch !== startEpoch)) {
+      return this.token;
+    }
+    return null;
+  }
+
+  /** Resolves when the token is replaced or the session ends, or after `ms`. */
+  private tokenChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.tokenWaiters.delete(done);
+        this.timers.clearTimeout(handle);
+        resolve();
+      };
+      const handle = this.timers.setTimeout(done, ms);
+      this.tokenWaiters.add(done);
+    });
+  }
+
+  private tokenChanged(): void {
+    for (const waiter of [...this.tokenWaiters]) waiter();
   }
 
   private refreshInBackground(): void {
@@ -416,7 +506,9 @@ class TokenAuthClient implements AuthClient {
     this.report(error);
     if (this.token === null || this.closed) return;
     const retryAfter = error instanceof AuthError ? (error.retryAfterMs ?? 0) : 0;
-    this.token.refreshAt = this.now() + Math.max(this.retry.maxDelayMs, retryAfter);
+    const next = this.now() + Math.max(this.retry.maxDelayMs, retryAfter);
+    this.token.refreshAt = next;
+    this.token.fallbackAt = next;
     this.schedule();
   }
 
@@ -446,12 +538,15 @@ class TokenAuthClient implements AuthClient {
       refreshAheadMs: this.refreshAheadMs,
     });
     const sessionTtl = json.refresh_token_expires_in;
+    this.generation = Math.max(sentAt, this.generation + 1);
     const token: AccessToken = {
       value: json.access_token,
       expiresAt: timing.expiresAt,
       refreshAt: timing.refreshAt,
+      fallbackAt: fallbackTime(timing.expiresAt, timing.refreshAt),
       sessionId: typeof json.session_id === 'string' ? json.session_id : null,
       sessionExpiresAt: typeof sessionTtl === 'number' ? sentAt + sessionTtl * 1000 : null,
+      generation: this.generation,
     };
     if (timing.clockSkewMs !== null) this.skew = timing.clockSkewMs;
     this.setToken(token, true);
@@ -471,8 +566,10 @@ class TokenAuthClient implements AuthClient {
         sessionId: token.sessionId,
         sessionExpiresAt: token.sessionExpiresAt,
         clockSkewMs: this.skew,
+        generation: token.generation,
       });
     }
+    this.tokenChanged();
     if (!wasSignedIn) this.notify();
   }
 
@@ -483,28 +580,36 @@ class TokenAuthClient implements AuthClient {
       void this.endSession(message.reason, true);
       return;
     }
-    const current = this.token;
-    if (current !== null) {
-      if (current.value === message.accessToken) return;
-      if (
-        current.expiresAt !== null &&
-        message.expiresAt !== null &&
-        message.expiresAt <= current.expiresAt
-      ) {
-        return; // not newer than ours
-      }
+    if (message.generation !== null) {
+      this.generation = Math.max(this.generation, message.generation);
     }
+    const token: AccessToken = {
+      value: message.accessToken,
+      expiresAt: message.expiresAt,
+      refreshAt: message.refreshAt,
+      fallbackAt: fallbackTime(message.expiresAt, message.refreshAt),
+      sessionId: message.sessionId,
+      sessionExpiresAt: message.sessionExpiresAt,
+      generation: message.generation,
+    };
+    // A message that took longer than a later one, or an older token than ours: ignored.
+    if (!isNewerToken(token, this.token)) return;
     if (message.clockSkewMs !== null) this.skew = message.clockSkewMs;
-    this.setToken(
-      {
-        value: message.accessToken,
-        expiresAt: message.expiresAt,
-        refreshAt: message.refreshAt,
-        sessionId: message.sessionId,
-        sessionExpiresAt: message.sessionExpiresAt,
-      },
-      false,
-    );
+    this.setToken(token, false);
+  }
+
+  /** This tab became the leader of the tabs (or stopped being it): its timer changes. */
+  private onLeadership(leading: boolean): void {
+    this.leader = leading;
+    if (!this.closed) this.schedule();
+  }
+
+  /**
+   * When this tab refreshes `token` ahead of its expiry: at `refreshAt` when it runs alone or
+   * leads the tabs, else later, at `fallbackAt`, should the leader's token not have come.
+   */
+  private dueAt(token: AccessToken): number | null {
+    return this.tabs === null || this.leader ? token.refreshAt : token.fallbackAt;
   }
 
   // --- session end ----------------------------------------------------------------------------
@@ -544,6 +649,7 @@ class TokenAuthClient implements AuthClient {
     this.token = null;
     this.rejectedRefreshes = 0;
     this.clearTimer();
+    this.tokenChanged();
     if (!fromOtherTab && this.transport === 'body') {
       this.unsavedRefreshToken = null;
       try {
@@ -586,8 +692,8 @@ class TokenAuthClient implements AuthClient {
 
   private schedule(): void {
     this.clearTimer();
-    const at = this.token?.refreshAt;
-    if (this.closed || at === null || at === undefined) return;
+    const at = this.token ? this.dueAt(this.token) : null;
+    if (this.closed || at === null) return;
     const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(MIN_TIMER_DELAY_MS, at - this.now()));
     const handle = this.timers.setTimeout(() => this.onTimer(), delay);
     // Node: a pending refresh must not keep a finished script alive; close() is not required.
@@ -597,8 +703,8 @@ class TokenAuthClient implements AuthClient {
 
   private onTimer(): void {
     this.timer = null;
-    const at = this.token?.refreshAt;
-    if (at === null || at === undefined || this.closed) return;
+    const at = this.token ? this.dueAt(this.token) : null;
+    if (at === null || this.closed) return;
     // Woken early (a wait longer than setTimeout allows): wait on.
     if (this.now() < at - MIN_TIMER_DELAY_MS) this.schedule();
     else this.refreshInBackground();
@@ -615,10 +721,14 @@ class TokenAuthClient implements AuthClient {
     });
   }
 
-  /** Runs token work alone: under the cross-tab lock, or in this client's queue. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs token work alone: under the cross-tab lock, or in this client's queue. `contended`:
+   * another tab held the lock when this one asked for it.
+   */
+  private exclusive<T>(work: (contended: boolean) => Promise<T>): Promise<T> {
     if (this.tabs) return this.tabs.withLock(work);
-    const run = this.queue.then(work, work);
+    const alone = () => work(false);
+    const run = this.queue.then(alone, alone);
     this.queue = run.catch(() => undefined);
     return run;
   }

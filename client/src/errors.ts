@@ -1,4 +1,4 @@
-import { parseRetryAfter, wwwAuthenticateError } from './http';
+import { parseRetryAfter, wwwAuthenticateError } from './http.js';
 
 /** What the service answered when a call failed (network failures reject with fetch's error). */
 export class AuthError extends Error {

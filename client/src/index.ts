@@ -2,10 +2,10 @@
  * The nest-token-auth client SDK: sign-in state, refresh ahead of expiry (single flight, shared
  * across tabs), and `fetch` with the bearer token. No dependencies; browsers and Node 20+.
  */
-export { createAuthClient } from './auth-client';
-export { AuthError } from './errors';
-export { memoryStorage } from './storage/memory';
-export { secureStoreStorage, type SecureStore } from './storage/secure-store';
+export { createAuthClient } from './auth-client.js';
+export { AuthError } from './errors.js';
+export { memoryStorage } from './storage/memory.js';
+export { secureStoreStorage, type SecureStore } from './storage/secure-store.js';
 export type {
   AuthClient,
   AuthClientOptions,
@@ -13,9 +13,10 @@ export type {
   AuthState,
   AuthUser,
   ClientTimers,
+  CrossTabLockOptions,
   CrossTabLocks,
   RefreshTokenStorage,
   RetryOptions,
   SessionEndReason,
   Transport,
-} from './types';
+} from './types.js';

@@ -84,12 +84,28 @@ export interface RetryOptions {
   maxAttempts?: number;
 }
 
+/** The options of a Web Locks request that the client uses. */
+export interface CrossTabLockOptions {
+  /**
+   * Grant the lock only if nobody holds it or waits for it; otherwise call the callback at once
+   * with `null` instead of a lock.
+   */
+  ifAvailable?: boolean;
+  /** Aborting it withdraws a request that was not granted yet (the request rejects). */
+  signal?: AbortSignal;
+}
+
 /**
  * The part of the Web Locks API (`navigator.locks`) the client uses: runs `callback` while
- * holding the exclusive lock `name`, and resolves with its result.
+ * holding the exclusive lock `name` (or with `null` when `ifAvailable` found it taken), and
+ * resolves with its result once the lock is released.
  */
 export interface CrossTabLocks {
-  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+  request<T>(
+    name: string,
+    options: CrossTabLockOptions,
+    callback: (lock: unknown) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** Options of {@link createAuthClient}. */
@@ -138,10 +154,26 @@ export interface AuthClientOptions {
   /** Backoff of refreshes that fail for a transient reason. */
   retry?: RetryOptions;
   /**
-   * Coordinate the tabs of one origin: refreshes run one at a time under a Web Lock, the tab that
-   * refreshed posts the new access token on a BroadcastChannel and the others adopt it instead
-   * of refreshing, and a session end signs every tab out. Needs `navigator.locks` (or the `locks`
-   * option) and `BroadcastChannel`; without them the client works alone.
+   * Coordinate the tabs of one origin, so that one session is refreshed once, not once per tab:
+   *
+   * - One tab leads: the one holding the Web Lock `auth-leader:<name>`, asked for at start and
+   *   held until `close()` or until the page goes away (closed, reloaded, or put in the
+   *   back/forward cache; it asks again when shown from there); the next tab in line then takes
+   *   over. Only the leader refreshes ahead of expiry (`refreshAheadSeconds`); it posts the new
+   *   access token on a BroadcastChannel and the other tabs adopt it.
+   * - The other tabs refresh only when they must: their token expired or was refused (401
+   *   `invalid_token`), or it is about to expire and no newer one came from the leader (a frozen
+   *   or discarded tab): halfway between the leader's refresh time and the expiry.
+   * - Every refresh runs under the Web Lock `auth-refresh:<name>`. A tab that finds it taken
+   *   waits for it, then adopts the token the holder posted, waiting up to half a second for the
+   *   message (lock grants and channel messages come in no fixed order) before it refreshes
+   *   itself. Each token carries a generation, so a late message never replaces a newer token.
+   * - A session end signs every tab out.
+   *
+   * Needs `navigator.locks` (or the `locks` option) and `BroadcastChannel`; without them the
+   * client works alone. Should the refreshing tab's message be lost altogether, a tab that waited
+   * refreshes once more by itself; if its request still carried the rotated refresh token, that
+   * is within the service's reuse grace (`AUTH_REFRESH_REUSE_GRACE`), which accepts it.
    *
    * With the body transport, turn it on only when `storage` is shared by the tabs: the tabs then
    * share one session.
@@ -154,8 +186,8 @@ export interface AuthClientOptions {
    */
   locks?: CrossTabLocks;
   /**
-   * Distinguishes clients of different services on one origin: the lock is
-   * `auth-refresh:<name>` and the channel `auth-session:<name>`.
+   * Distinguishes clients of different services on one origin: the locks are
+   * `auth-refresh:<name>` and `auth-leader:<name>`, the channel `auth-session:<name>`.
    * @default 'nest-token-auth'
    */
   name?: string;
@@ -232,6 +264,9 @@ export interface AuthClient {
   readonly clockSkewMs: number | null;
   /** Calls `listener` whenever `signedIn` changes; returns the unsubscribe function. */
   subscribe(listener: (state: AuthState) => void): () => void;
-  /** Stops the refresh timer and leaves the cross-tab channel. */
+  /**
+   * Stops the refresh timer, leaves the cross-tab channel and hands the leadership of the tabs
+   * to the next one.
+   */
   close(): void;
 }

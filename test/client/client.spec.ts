@@ -1,4 +1,4 @@
-import { AuthError, createAuthClient, memoryStorage } from '../../client/src';
+import { AuthError, createAuthClient, memoryStorage } from './support/sdk';
 import { BASE_URL, EMAIL, PASSWORD } from './support/fake-service';
 import { closeClients, setup } from './support/setup';
 

@@ -1,4 +1,4 @@
-import { AuthError, memoryStorage } from '../../client/src';
+import { AuthError, memoryStorage } from './support/sdk';
 import type { SeenRequest } from './support/fake-service';
 import { bearerOf, closeClients, setup } from './support/setup';
 

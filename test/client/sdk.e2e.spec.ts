@@ -4,7 +4,7 @@ import {
   createAuthClient,
   memoryStorage,
   type SessionEndReason,
-} from '../../client/src';
+} from './support/sdk';
 import { PASSWORD, uniqueEmail } from '../support/auth-client';
 import { createListeningTestApp, type ListeningApp } from '../support/listening-app';
 import type { TestDatabase } from '../support/test-database';

@@ -1,4 +1,4 @@
-import { memoryStorage, type RefreshTokenStorage, secureStoreStorage } from '../../client/src';
+import { memoryStorage, type RefreshTokenStorage, secureStoreStorage } from './support/sdk';
 import { settle } from './support/fake-clock';
 import { EMAIL, PASSWORD } from './support/fake-service';
 import { closeClients, setup } from './support/setup';

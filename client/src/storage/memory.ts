@@ -1,4 +1,4 @@
-import type { RefreshTokenStorage } from '../types';
+import type { RefreshTokenStorage } from '../types.js';
 
 /**
  * Keeps the refresh token in this client's memory only: gone when the process or page ends.

@@ -1,4 +1,4 @@
-import type { RefreshTokenStorage } from '../types';
+import type { RefreshTokenStorage } from '../types.js';
 
 /**
  * The shape of `expo-secure-store` (iOS Keychain, Android Keystore-backed storage); wrap other

@@ -1,4 +1,4 @@
-import type { ClientTimers } from '../../../client/src';
+import type { ClientTimers } from './sdk';
 
 /** Lets pending promise chains (and BroadcastChannel deliveries) run. */
 export async function settle(rounds = 20): Promise<void> {

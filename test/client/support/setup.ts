@@ -3,7 +3,7 @@ import {
   type AuthClientOptions,
   createAuthClient,
   type SessionEndReason,
-} from '../../../client/src';
+} from './sdk';
 import { FakeClock } from './fake-clock';
 import { BASE_URL, EMAIL, FakeService, PASSWORD } from './fake-service';
 
