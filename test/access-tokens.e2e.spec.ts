@@ -1,4 +1,4 @@
-import { execFile, execSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   createHash,
   createHmac,
@@ -9,21 +9,27 @@ import {
   sign as cryptoSign,
   verify as cryptoVerify,
 } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppModule } from '../src/app.module';
 import { ConfigurationError } from '../src/config/env.validation';
-import { decodeJwt, login, register, signUp } from './support/auth-client';
+import {
+  decodeJwt,
+  expectInvalidToken,
+  getWithBearer,
+  login,
+  register,
+  signUp,
+  withPayload,
+} from './support/auth-client';
+import { ensureBuilt, MAIN, ROOT } from './support/service-process';
 import { createTestApp, type TestApp } from './support/test-app';
+import { sleep } from './support/time';
 
 type Alg = 'ES256' | 'RS256' | 'HS256';
 
-const ROOT = join(__dirname, '..');
 /** 40 characters: comfortably above the 32-byte minimum. */
 const HS256_SECRET = 'hs256-test-secret-0123456789-abcdefghijk';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function b64(value: unknown): string {
@@ -68,25 +74,10 @@ function rfc7638Thumbprint(publicKey: KeyObject): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/** The same token with some payload claims changed and the original signature kept. */
-function withPayload(token: string, changes: Record<string, unknown>): string {
-  const [header, , signature] = token.split('.');
-  return `${header}.${b64({ ...decodeJwt(token).payload, ...changes })}.${signature}`;
-}
-
 /** The same token with some header parameters changed and the original signature kept. */
 function withHeader(token: string, changes: Record<string, unknown>): string {
   const [, payload, signature] = token.split('.');
   return `${b64({ ...decodeJwt(token).header, ...changes })}.${payload}.${signature}`;
-}
-
-function bearer(t: TestApp, path: string, token: string) {
-  return t.http().get(path).set('Authorization', `Bearer ${token}`);
-}
-
-function expectInvalidToken(response: { status: number; headers: Record<string, string> }) {
-  expect(response.status).toBe(401);
-  expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
 }
 
 /** The public key of the one key the app generated and stored. */
@@ -120,13 +111,13 @@ describe('access-token expiry', () => {
     const { payload } = decodeJwt(tokens.access_token);
     expect(payload.exp - payload.iat).toBe(1);
 
-    const fresh = await bearer(t, '/auth/me', tokens.access_token);
+    const fresh = await getWithBearer(t, '/auth/me', tokens.access_token);
     expect(fresh.status).toBe(200);
     expect(fresh.body.id).toBe(id);
 
     await sleep(2200);
-    expectInvalidToken(await bearer(t, '/auth/me', tokens.access_token));
-    expectInvalidToken(await bearer(t, '/demo/private', tokens.access_token));
+    expectInvalidToken(await getWithBearer(t, '/auth/me', tokens.access_token));
+    expectInvalidToken(await getWithBearer(t, '/demo/private', tokens.access_token));
   });
 });
 
@@ -166,26 +157,26 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
     expect(payload).toMatchObject({ iss: 'http://localhost:3000', aud: 'api', sub: user.id });
 
     expect(signatureVerifies(token, alg, verificationKey)).toBe(true);
-    await bearer(t, '/auth/me', token).expect(200);
+    await getWithBearer(t, '/auth/me', token).expect(200);
   });
 
   it('rejects a payload changed to roles ["admin"] under the old signature', async () => {
     const tampered = withPayload(token, { roles: ['admin'] });
     expect(signatureVerifies(tampered, alg, verificationKey)).toBe(false);
 
-    expectInvalidToken(await bearer(t, '/demo/admin', tampered));
-    expectInvalidToken(await bearer(t, '/auth/me', tampered));
+    expectInvalidToken(await getWithBearer(t, '/demo/admin', tampered));
+    expectInvalidToken(await getWithBearer(t, '/auth/me', tampered));
     // The genuine token still works, and is no admin.
-    await bearer(t, '/demo/admin', token).expect(403);
+    await getWithBearer(t, '/demo/admin', token).expect(403);
   });
 
   it.each(['none', 'None', 'NONE'])(
     'rejects alg %s, unsigned or with the old signature',
     async (none) => {
       const unsigned = `${b64({ ...decodeJwt(token).header, alg: none })}.${token.split('.')[1]}.`;
-      expectInvalidToken(await bearer(t, '/auth/me', unsigned));
-      expectInvalidToken(await bearer(t, '/auth/me', withHeader(token, { alg: none })));
-      expectInvalidToken(await bearer(t, '/demo/private', unsigned));
+      expectInvalidToken(await getWithBearer(t, '/auth/me', unsigned));
+      expectInvalidToken(await getWithBearer(t, '/auth/me', withHeader(token, { alg: none })));
+      expectInvalidToken(await getWithBearer(t, '/demo/private', unsigned));
     },
   );
 
@@ -193,15 +184,15 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
     for (const other of ['ES256', 'RS256', 'HS256', 'HS512', 'PS256', 'ES384'].filter(
       (a) => a !== alg,
     )) {
-      expectInvalidToken(await bearer(t, '/auth/me', withHeader(token, { alg: other })));
+      expectInvalidToken(await getWithBearer(t, '/auth/me', withHeader(token, { alg: other })));
     }
   });
 
   it('rejects the token with another kid', async () => {
-    expectInvalidToken(await bearer(t, '/auth/me', withHeader(token, { kid: `${kid}x` })));
+    expectInvalidToken(await getWithBearer(t, '/auth/me', withHeader(token, { kid: `${kid}x` })));
     const noKid = withHeader(token, { kid: undefined });
     expect(decodeJwt(noKid).header).not.toHaveProperty('kid');
-    expectInvalidToken(await bearer(t, '/auth/me', noKid));
+    expectInvalidToken(await getWithBearer(t, '/auth/me', noKid));
   });
 
   if (alg !== 'HS256') {
@@ -213,7 +204,7 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
       ];
       for (const secret of secrets) {
         const forged = signJws({ alg: 'HS256', typ: 'at+jwt', kid }, payload, 'HS256', secret);
-        expectInvalidToken(await bearer(t, '/auth/me', forged));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', forged));
       }
     });
 
@@ -233,7 +224,7 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
       for (const header of headers) {
         const forged = signJws(header, { ...payload, roles: ['admin'] }, alg, other.privateKey);
         expect(signatureVerifies(forged, alg, other.publicKey)).toBe(true);
-        expectInvalidToken(await bearer(t, '/demo/admin', forged));
+        expectInvalidToken(await getWithBearer(t, '/demo/admin', forged));
       }
     });
   }
@@ -250,44 +241,46 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
 
       it('accepts a correct one (the signer is right)', async () => {
         const now = nowSeconds();
-        const response = await bearer(t, '/auth/me', mint({}, { iat: now, exp: now + 60 }));
+        const response = await getWithBearer(t, '/auth/me', mint({}, { iat: now, exp: now + 60 }));
         expect(response.status).toBe(200);
         expect(response.body.id).toBe(user.id);
         // RFC 9068 §2.1 also allows the media type spelled out.
-        await bearer(t, '/auth/me', mint({ typ: 'application/at+jwt' })).expect(200);
+        await getWithBearer(t, '/auth/me', mint({ typ: 'application/at+jwt' })).expect(200);
       });
 
       it('rejects a wrong or missing typ', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({ typ: 'JWT' })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({ typ: 'rt+jwt' })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({ typ: undefined })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({ typ: 'JWT' })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({ typ: 'rt+jwt' })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({ typ: undefined })));
       });
 
       it('rejects a wrong iss or aud', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { iss: 'https://evil.example' })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { iss: undefined })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { aud: 'other-api' })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { aud: undefined })));
+        expectInvalidToken(
+          await getWithBearer(t, '/auth/me', mint({}, { iss: 'https://evil.example' })),
+        );
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { iss: undefined })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { aud: 'other-api' })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { aud: undefined })));
       });
 
       it('rejects an expired token and one not valid yet', async () => {
         const now = nowSeconds();
         expectInvalidToken(
-          await bearer(t, '/auth/me', mint({}, { iat: now - 120, exp: now - 60 })),
+          await getWithBearer(t, '/auth/me', mint({}, { iat: now - 120, exp: now - 60 })),
         );
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { nbf: now + 60 })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { nbf: now + 60 })));
       });
 
       it('rejects a token without exp', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { exp: undefined })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { exp: undefined })));
       });
 
       it('rejects an unknown kid', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({ kid: 'unknown-key' })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({ kid: 'unknown-key' })));
       });
 
       it('rejects a crit header', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({ crit: ['x'], x: true })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({ crit: ['x'], x: true })));
       });
 
       it('rejects a token signed with another secret', async () => {
@@ -297,13 +290,13 @@ describe.each<{ alg: Alg; env: Record<string, string> }>([
           'HS256',
           `${HS256_SECRET}-other`,
         );
-        expectInvalidToken(await bearer(t, '/auth/me', forged));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', forged));
       });
 
       it('rejects malformed sub, sid or roles claims', async () => {
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { sub: undefined })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { sid: 42 })));
-        expectInvalidToken(await bearer(t, '/auth/me', mint({}, { roles: 'admin' })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { sub: undefined })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { sid: 42 })));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', mint({}, { roles: 'admin' })));
       });
     });
   }
@@ -331,7 +324,7 @@ describe('malformed bearer credentials', () => {
   }
 
   it('accepts the genuine token, with the scheme in any case (the control)', async () => {
-    await bearer(t, '/auth/me', token).expect(200);
+    await getWithBearer(t, '/auth/me', token).expect(200);
     await withAuthorization('/auth/me', `bearer ${token}`).expect(200);
     await withAuthorization('/auth/me', `BEARER ${token}`).expect(200);
   });
@@ -414,7 +407,7 @@ describe('malformed bearer credentials', () => {
   });
 
   it('answers an Authorization header too large for the server without a 5xx', async () => {
-    const response = await bearer(t, '/auth/me', 'a'.repeat(20_000)).catch(
+    const response = await getWithBearer(t, '/auth/me', 'a'.repeat(20_000)).catch(
       (error: { status?: number }) => ({ status: error.status ?? 0 }),
     );
     expect(response.status).toBeGreaterThanOrEqual(400);
@@ -436,7 +429,7 @@ describe('AUTH_JWT_PRIVATE_KEY', () => {
         const { header } = decodeJwt(tokens.access_token);
         expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
         expect(signatureVerifies(tokens.access_token, 'ES256', publicKey)).toBe(true);
-        await bearer(t, '/auth/me', tokens.access_token).expect(200);
+        await getWithBearer(t, '/auth/me', tokens.access_token).expect(200);
         // The configured key is used as it is: no key of its own is generated or stored.
         expect(await t.dataSource.query('SELECT kid FROM auth_signing_keys')).toEqual([]);
         kids.push(header.kid);
@@ -463,7 +456,7 @@ describe('AUTH_JWT_PRIVATE_KEY', () => {
     it('accepts a token the test signs with the configured key (raw r||s ES256)', async () => {
       const { payload } = decodeJwt(user.tokens.access_token);
       const own = signJws({ alg: 'ES256', typ: 'at+jwt', kid }, payload, 'ES256', privateKey);
-      const response = await bearer(t, '/auth/me', own);
+      const response = await getWithBearer(t, '/auth/me', own);
       expect(response.status).toBe(200);
       expect(response.body.id).toBe(user.id);
       // The same signature DER-encoded is not a JWS signature.
@@ -474,7 +467,7 @@ describe('AUTH_JWT_PRIVATE_KEY', () => {
       );
       const [header, body] = own.split('.');
       expectInvalidToken(
-        await bearer(t, '/auth/me', `${header}.${body}.${der.toString('base64url')}`),
+        await getWithBearer(t, '/auth/me', `${header}.${body}.${der.toString('base64url')}`),
       );
     });
 
@@ -486,7 +479,7 @@ describe('AUTH_JWT_PRIVATE_KEY', () => {
         pem,
       ]) {
         const forged = signJws({ alg: 'HS256', typ: 'at+jwt', kid }, payload, 'HS256', secret);
-        expectInvalidToken(await bearer(t, '/auth/me', forged));
+        expectInvalidToken(await getWithBearer(t, '/auth/me', forged));
       }
     });
   });
@@ -546,17 +539,13 @@ describe('bad configuration', () => {
   });
 
   describe('node dist/src/main.js', () => {
-    const main = join(ROOT, 'dist/src/main.js');
-
-    beforeAll(() => {
-      if (!existsSync(main)) execSync('npx nest build', { cwd: ROOT, stdio: 'ignore' });
-    }, 180_000);
+    beforeAll(() => ensureBuilt(), 180_000);
 
     it.each([
       ['PORT', { PORT: 'abc' }],
       ['AUTH_JWT_SECRET', { AUTH_JWT_ALG: 'HS256' }],
     ])('exits 1 with a message naming %s on stderr', async (variable, env) => {
-      const result = await promisify(execFile)(process.execPath, [main], {
+      const result = await promisify(execFile)(process.execPath, [MAIN], {
         cwd: ROOT,
         env: { PATH: process.env.PATH, ...env },
         timeout: 20_000,

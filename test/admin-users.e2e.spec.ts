@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import {
   decodeJwt,
+  getWithBearer,
   login,
   PASSWORD,
   refresh,
@@ -15,10 +16,6 @@ const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'admin password 1';
 const ADMIN_ENV = { AUTH_ADMIN_EMAIL: ADMIN_EMAIL, AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD };
 
-function get(t: TestApp, path: string, accessToken: string) {
-  return t.http().get(path).set('Authorization', `Bearer ${accessToken}`);
-}
-
 function patchUser(t: TestApp, accessToken: string | null, id: string, body: unknown) {
   const request = t.http().patch(`/admin/users/${encodeURIComponent(id)}`);
   if (accessToken) request.set('Authorization', `Bearer ${accessToken}`);
@@ -27,8 +24,8 @@ function patchUser(t: TestApp, accessToken: string | null, id: string, body: unk
 
 /** The session is over: its access token is refused everywhere and its refresh token too. */
 async function expectDead(t: TestApp, tokens: TokenPair): Promise<void> {
-  await get(t, '/auth/me', tokens.access_token).expect(401);
-  await get(t, '/demo/private', tokens.access_token).expect(401);
+  await getWithBearer(t, '/auth/me', tokens.access_token).expect(401);
+  await getWithBearer(t, '/demo/private', tokens.access_token).expect(401);
   await refresh(t, tokens.refresh_token).expect(401);
 }
 
@@ -74,7 +71,7 @@ describe('PATCH /admin/users/:id', () => {
 
       for (const tokens of sessions) await expectDead(t, tokens);
       // Other users are untouched.
-      await get(t, '/auth/me', bystander.tokens.access_token).expect(200);
+      await getWithBearer(t, '/auth/me', bystander.tokens.access_token).expect(200);
       await refresh(t, bystander.tokens.refresh_token).expect(200);
     });
 
@@ -103,7 +100,7 @@ describe('PATCH /admin/users/:id', () => {
       expect(response.body.id).toBe(id);
 
       const fresh = await login(t, email);
-      await get(t, '/auth/me', fresh.access_token).expect(200);
+      await getWithBearer(t, '/auth/me', fresh.access_token).expect(200);
       await expectDead(t, tokens);
     });
 
@@ -116,7 +113,7 @@ describe('PATCH /admin/users/:id', () => {
     it('answers 400 when an admin disables themselves, and changes nothing', async () => {
       const response = await patchUser(t, admin.access_token, adminId, { disabled: true });
       expect(response.status).toBe(400);
-      await get(t, '/auth/me', admin.access_token).expect(200);
+      await getWithBearer(t, '/auth/me', admin.access_token).expect(200);
       await login(t, ADMIN_EMAIL, ADMIN_PASSWORD);
     });
   });
@@ -124,7 +121,7 @@ describe('PATCH /admin/users/:id', () => {
   describe('roles', () => {
     it('answers 200 with the roles; the next refresh carries them and /demo/admin opens', async () => {
       const { id, tokens } = await signUp(t);
-      await get(t, '/demo/admin', tokens.access_token).expect(403);
+      await getWithBearer(t, '/demo/admin', tokens.access_token).expect(403);
 
       const response = await patchUser(t, admin.access_token, id, { roles: ['admin', 'editor'] });
       expect(response.status).toBe(200);
@@ -132,7 +129,7 @@ describe('PATCH /admin/users/:id', () => {
 
       const refreshed = (await refresh(t, tokens.refresh_token).expect(200)).body as TokenPair;
       expect(decodeJwt(refreshed.access_token).payload.roles).toEqual(['admin', 'editor']);
-      const demo = await get(t, '/demo/admin', refreshed.access_token);
+      const demo = await getWithBearer(t, '/demo/admin', refreshed.access_token);
       expect(demo.status).toBe(200);
       expect(demo.body.userId).toBe(id);
     });
@@ -141,13 +138,13 @@ describe('PATCH /admin/users/:id', () => {
       const { id, tokens } = await signUp(t);
       await patchUser(t, admin.access_token, id, { roles: ['admin'] }).expect(200);
       const promoted = (await refresh(t, tokens.refresh_token).expect(200)).body as TokenPair;
-      await get(t, '/demo/admin', promoted.access_token).expect(200);
+      await getWithBearer(t, '/demo/admin', promoted.access_token).expect(200);
 
       const response = await patchUser(t, admin.access_token, id, { roles: [] });
       expect(response.body.roles).toEqual([]);
       const demoted = (await refresh(t, promoted.refresh_token).expect(200)).body as TokenPair;
       expect(decodeJwt(demoted.access_token).payload.roles).toEqual([]);
-      await get(t, '/demo/admin', demoted.access_token).expect(403);
+      await getWithBearer(t, '/demo/admin', demoted.access_token).expect(403);
     });
   });
 
@@ -217,7 +214,7 @@ describe('PATCH /admin/users/:id', () => {
       const response = await patchUser(t, admin.access_token, target.id, body);
       expectFieldError(response, field);
       // Nothing changed.
-      await get(t, '/auth/me', target.tokens.access_token).expect(200);
+      await getWithBearer(t, '/auth/me', target.tokens.access_token).expect(200);
       const refreshed = (await refresh(t, target.tokens.refresh_token).expect(200))
         .body as TokenPair;
       expect(decodeJwt(refreshed.access_token).payload.roles).toEqual([]);
@@ -259,6 +256,6 @@ describe('PATCH /admin/users/:id: an admin cannot disable themselves by another 
       disabled: true,
     });
     expect(response.status).toBe(400);
-    await get(t, '/auth/me', admin.access_token).expect(200);
+    await getWithBearer(t, '/auth/me', admin.access_token).expect(200);
   });
 });

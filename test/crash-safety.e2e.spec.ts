@@ -1,9 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from './support/auth-client';
+import { ensureBuilt, ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
+import { sleep } from './support/time';
 
 /**
  * `kill -9` during a refresh load loses no acknowledged rotation: the built service runs as a
@@ -12,123 +10,18 @@ import { createTestDatabase, type TestDatabase, usingPostgres } from './support/
  * database holds.
  */
 
-const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const USERS = 20;
 const LOAD_MS = 1_500;
 /** Bounds of each user's refresh loop, whatever happens to the kill. */
 const MAX_REFRESHES_PER_USER = 1_000;
 const LOOP_DEADLINE_MS = 15_000;
-const READY_TIMEOUT_MS = 60_000;
+/** On top of ServiceProcess's environment: quiet logs; grace 0, a rotated token is reuse at once. */
+const SERVICE_ENV = { LOG_LEVEL: 'warn', AUTH_REFRESH_REUSE_GRACE: '0' };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
-}
-
-/** The built service (`node dist/src/main.js`) in a child process on 127.0.0.1. */
-class Service {
-  private output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stdout?.on('data', (chunk: Buffer) => this.record(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.record(chunk));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
-
-  /** Starts the service; again on another port if the free port it was given got taken. */
-  static async start(env: Record<string, string>): Promise<Service> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await Service.startOnce(env, await freePort());
-      } catch (error) {
-        if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
-      }
-    }
-  }
-
-  private static async startOnce(env: Record<string, string>, port: number): Promise<Service> {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      // Only what the service needs: no DATABASE_URL or AUTH_* leaks in from the test's shell.
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? ROOT,
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        AUTH_COOKIE_SECURE: 'false',
-        AUTH_REFRESH_REUSE_GRACE: '0',
-        // The load comes from one IP: the rate limiter is not under test here.
-        AUTH_RATE_LIMIT: '1000000',
-        AUTH_LOGIN_MAX_FAILURES: '1000000',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new Service(child, `http://127.0.0.1:${port}`);
-    await service.waitReady();
-    return service;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The last lines the process wrote, for failure messages. */
-  log(): string {
-    return this.output.slice(-4_000);
-  }
-
-  private record(chunk: Buffer): void {
-    this.output = (this.output + chunk.toString()).slice(-64_000);
-  }
-
-  private async waitReady(): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`service exited before it was ready:\n${this.log()}`);
-      try {
-        const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    this.kill('SIGKILL');
-    throw new Error(`service not ready within ${READY_TIMEOUT_MS} ms:\n${this.log()}`);
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
-  }
-
-  /** Kills the process and waits until it is gone. */
-  async stop(): Promise<void> {
-    this.kill('SIGKILL');
-    await this.exited;
-  }
+/** Kills the process and waits until it is gone. */
+async function killNow(service: ServiceProcess): Promise<void> {
+  service.kill('SIGKILL');
+  await service.exited;
 }
 
 async function post(url: string, body: unknown): Promise<Response> {
@@ -152,7 +45,7 @@ interface LoadedUser {
   unexpected?: string;
 }
 
-async function registerAndLogin(service: Service): Promise<LoadedUser> {
+async function registerAndLogin(service: ServiceProcess): Promise<LoadedUser> {
   const email = uniqueEmail('crash');
   const registered = await post(`${service.url}/auth/register`, { email, password: PASSWORD });
   if (registered.status !== 201) {
@@ -172,7 +65,11 @@ async function registerAndLogin(service: Service): Promise<LoadedUser> {
 }
 
 /** Refreshes sequentially, keeping the token of every 200, until the process dies or a bound. */
-async function refreshLoop(service: Service, user: LoadedUser, deadline: number): Promise<void> {
+async function refreshLoop(
+  service: ServiceProcess,
+  user: LoadedUser,
+  deadline: number,
+): Promise<void> {
   for (let i = 0; i < MAX_REFRESHES_PER_USER && Date.now() < deadline; i += 1) {
     const current = user.acknowledged[user.acknowledged.length - 1];
     user.inFlight = true;
@@ -214,7 +111,7 @@ interface Verdict {
   problem?: string;
 }
 
-async function verify(service: Service, user: LoadedUser): Promise<Verdict> {
+async function verify(service: ServiceProcess, user: LoadedUser): Promise<Verdict> {
   const chain = user.acknowledged;
   const verdict: Verdict = {
     email: user.email,
@@ -280,24 +177,22 @@ async function verify(service: Service, user: LoadedUser): Promise<Verdict> {
 
 describe(`kill -9 during a refresh load (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   let database: TestDatabase;
-  const services: Service[] = [];
+  const services: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) {
-      execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 240_000 });
-    }
+    ensureBuilt();
     database = await createTestDatabase();
   }, 300_000);
 
   afterAll(async () => {
-    for (const service of services) await service.stop();
+    for (const service of services) await killNow(service);
     await database?.drop();
   }, 60_000);
 
   // PGlite as configured (fsync off, Emscripten NODEFS) still write()s each commit's WAL before
   // answering, so a killed process loses nothing; an OS crash or power loss could (no fsync).
   it('loses no acknowledged rotation', async () => {
-    const first = await Service.start(database.env);
+    const first = await ServiceProcess.start({ ...SERVICE_ENV, ...database.env });
     services.push(first);
 
     const users = await Promise.all(Array.from({ length: USERS }, () => registerAndLogin(first)));
@@ -325,7 +220,7 @@ describe(`kill -9 during a refresh load (${usingPostgres ? 'PostgreSQL' : 'PGlit
     for (const user of users) expect(user.acknowledged.length).toBeGreaterThan(1);
     expect(inFlightAtKill).toBeGreaterThan(0);
 
-    const second = await Service.start(database.env);
+    const second = await ServiceProcess.start({ ...SERVICE_ENV, ...database.env });
     services.push(second);
     const verdicts = await Promise.all(users.map((user) => verify(second, user)));
 

@@ -2,8 +2,7 @@ import { signUp } from './support/auth-client';
 import { TcpProxy } from './support/tcp-proxy';
 import { startApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './support/time';
 
 // The embedded database lives in the process: it cannot go away on its own.
 (usingPostgres ? describe : describe.skip)(

@@ -4,25 +4,14 @@ import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
 import { AuthEvent } from '../src/auth';
 import { loadConfiguration } from '../src/config/configuration';
-import { PASSWORD, register, type TokenPair } from './support/auth-client';
+import { expectInvalidToken, me, PASSWORD, register, type TokenPair } from './support/auth-client';
 import { createTestApp, startApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { eventually } from './support/time';
 
 /** A device id as an app would keep it in the Keychain / Keystore. */
 const PHONE = 'phone-7b0c1c62-4f0e-4d57-9a57-2f6f4f3c9d11';
 const OTHER_DEVICE = 'other-1d1b7a3e-5c4e-4b61-8f0e-0b3d1e9f6a22';
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
-
-async function expectInvalidToken(t: TestApp, accessToken: string): Promise<void> {
-  const response = await me(t, accessToken);
-  expect(response.status).toBe(401);
-  expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-}
 
 function loginOn(t: TestApp, email: string, deviceId?: string) {
   return t.http().post('/auth/login').send({ email, password: PASSWORD, device_id: deviceId });
@@ -157,9 +146,9 @@ describe('device binding: AUTH_REFRESH_BINDING=device', () => {
       expect(await rotatedAt(t, rotated.body.refresh_token)).toBeNull();
 
       // Every access token and every refresh token of the session is dead, at once.
-      await expectInvalidToken(t, rotated.body.access_token);
-      await expectInvalidToken(t, sibling.body.access_token);
-      await expectInvalidToken(t, tokens.access_token);
+      expectInvalidToken(await me(t, rotated.body.access_token));
+      expectInvalidToken(await me(t, sibling.body.access_token));
+      expectInvalidToken(await me(t, tokens.access_token));
       await refreshOn(t, sibling.body.refresh_token, PHONE).expect(401);
       await refreshOn(t, rotated.body.refresh_token, PHONE).expect(401);
       expect(await sessionRow(t, tokens.session_id)).toMatchObject({
@@ -182,7 +171,7 @@ describe('device binding: AUTH_REFRESH_BINDING=device', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual(refusedOAuthBody);
-    await expectInvalidToken(t, tokens.access_token);
+    expectInvalidToken(await me(t, tokens.access_token));
     await refreshOn(t, tokens.refresh_token, PHONE).expect(401);
     expect((await sessionRow(t, tokens.session_id)).revoked_reason).toBe('device_mismatch');
   });
@@ -403,7 +392,7 @@ describe('device binding: concurrency (grace 0)', () => {
     // A mismatch was seen, so the session ended, whoever rotated first.
     expect((await sessionRow(t, tokens.session_id)).revoked_at).not.toBeNull();
     for (const response of responses.filter((r) => r.status === 200)) {
-      await expectInvalidToken(t, response.body.access_token);
+      expectInvalidToken(await me(t, response.body.access_token));
       await refreshOn(t, response.body.refresh_token, PHONE).expect(401);
     }
   });
@@ -479,11 +468,7 @@ describe('device binding: configuration', () => {
     const tokens = await signUpOn(a, PHONE);
     await me(a, tokens.access_token).expect(200);
     await refreshOn(b, tokens.refresh_token, OTHER_DEVICE).expect(401);
-    const started = Date.now();
-    while ((await me(a, tokens.access_token)).status !== 401) {
-      expect(Date.now() - started).toBeLessThan(1000);
-      await sleep(20);
-    }
-    await expectInvalidToken(a, tokens.access_token);
+    await eventually(async () => (await me(a, tokens.access_token)).status === 401, 1000);
+    expectInvalidToken(await me(a, tokens.access_token));
   });
 });

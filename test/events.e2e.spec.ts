@@ -1,10 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuthEvent, type AuthEventName } from '../src/auth';
-import { decodeJwt, PASSWORD, register, uniqueEmail, type TokenPair } from './support/auth-client';
+import {
+  decodeJwt,
+  PASSWORD,
+  refresh,
+  register,
+  uniqueEmail,
+  type TokenPair,
+} from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './support/time';
 
 const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'admin password 1';
@@ -86,11 +92,7 @@ async function failLogin(t: TestApp, email: string, password: string): Promise<v
 }
 
 async function refreshOk(t: TestApp, refreshToken: string): Promise<TokenPair> {
-  const response = await t
-    .http()
-    .post('/auth/refresh')
-    .send({ refresh_token: refreshToken })
-    .expect(200);
+  const response = await refresh(t, refreshToken).expect(200);
   return remember(response.body as TokenPair);
 }
 

@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { PASSWORD, uniqueEmail } from './support/auth-client';
 import { ensureBuilt, type Exit, ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { sleep } from './support/time';
 
 /**
  * Issue 5, point 8: SIGTERM lets the requests in flight finish and closes the database cleanly.
@@ -18,8 +19,6 @@ const EXIT_WITHIN_MS = 10_000;
 const SIGNAL_DELAY_MS = 20;
 /** How long to wait for the kernel to show the server has read every request. */
 const READ_WAIT_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Outcome {
   id: string;

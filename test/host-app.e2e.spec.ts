@@ -1,10 +1,7 @@
 import { Controller, Get, Injectable, Module, type DynamicModule, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { DataSource } from 'typeorm';
 import {
   AuthModule,
   type AuthPrincipal,
@@ -20,8 +17,16 @@ import {
 } from '../src/auth';
 import { createApp } from '../src/app.setup';
 import { openDatabase } from '../src/database/data-source';
-import { decodeJwt, login, PASSWORD, refresh, uniqueEmail } from './support/auth-client';
-import type { TestApp } from './support/test-app';
+import {
+  decodeJwt,
+  getWithBearer,
+  login,
+  PASSWORD,
+  refresh,
+  signUp,
+  uniqueEmail,
+} from './support/auth-client';
+import { initTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** The host's own user storage: a map in memory. */
@@ -155,32 +160,13 @@ async function startHostApp(
   database: TestDatabase,
   options: { globalGuard: boolean },
 ): Promise<HostApp> {
-  const app: NestFastifyApplication = await createApp(hostModule(database, options), {
-    logger: false,
-  });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return {
-    app,
-    http: () => request(app.getHttpServer()),
-    dataSource: app.get(DataSource),
-    store: app.get(AuthUserStore),
-    close: () => app.close(),
-  };
+  const t = await initTestApp(await createApp(hostModule(database, options), { logger: false }));
+  return { ...t, store: t.app.get(AuthUserStore) };
 }
 
-async function signUpHost(t: HostApp) {
-  const email = uniqueEmail('host');
-  const response = await t
-    .http()
-    .post('/auth/register')
-    .send({ email, password: PASSWORD })
-    .expect(201);
-  return { email, id: response.body.id as string, tokens: await login(t, email) };
-}
-
-function bearer(t: TestApp, path: string, token: string) {
-  return t.http().get(path).set('Authorization', `Bearer ${token}`);
+/** Registers a host user and logs in. */
+function signUpHost(t: HostApp) {
+  return signUp(t, uniqueEmail('host'));
 }
 
 describe('a host app with its own user store and AuthModule.forRootAsync', () => {
@@ -218,7 +204,7 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     await t.http().post('/auth/register').send({ email, password: PASSWORD }).expect(409);
 
     const tokens = await login(t, email);
-    const me = await bearer(t, '/auth/me', tokens.access_token);
+    const me = await getWithBearer(t, '/auth/me', tokens.access_token);
     expect(me.status).toBe(200);
     expect(me.body).toEqual(registered.body);
 
@@ -241,11 +227,11 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer');
 
-    const bad = await bearer(t, '/orders', `${tokens.access_token}x`);
+    const bad = await getWithBearer(t, '/orders', `${tokens.access_token}x`);
     expect(bad.status).toBe(401);
     expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
 
-    const response = await bearer(t, '/orders', tokens.access_token);
+    const response = await getWithBearer(t, '/orders', tokens.access_token);
     expect(response.status).toBe(200);
     expect(response.body.user).toEqual({
       id,
@@ -259,18 +245,18 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
   it('answers 403 on a roles route until the store gives the user the role', async () => {
     const { id, email, tokens } = await signUpHost(t);
     await t.http().get('/reports').expect(401);
-    await bearer(t, '/reports', tokens.access_token).expect(403);
+    await getWithBearer(t, '/reports', tokens.access_token).expect(403);
 
     t.store.users.get(id)!.roles = ['manager'];
     // The roles are read from the store when a token is issued: at login and at refresh.
     const relogged = await login(t, email);
     expect(decodeJwt(relogged.access_token).payload.roles).toEqual(['manager']);
-    const response = await bearer(t, '/reports', relogged.access_token);
+    const response = await getWithBearer(t, '/reports', relogged.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ userId: id });
 
     const refreshed = await refresh(t, tokens.refresh_token).expect(200);
-    await bearer(t, '/reports', refreshed.body.access_token).expect(200);
+    await getWithBearer(t, '/reports', refreshed.body.access_token).expect(200);
   });
 
   it('lets anyone reach a @Public() host route, and tells it the caller when there is one', async () => {
@@ -279,10 +265,10 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     expect(anonymous.body).toEqual({ status: 'up', userId: null });
 
     const { id, tokens } = await signUpHost(t);
-    const signedIn = await bearer(t, '/status', tokens.access_token);
+    const signedIn = await getWithBearer(t, '/status', tokens.access_token);
     expect(signedIn.body).toEqual({ status: 'up', userId: id });
 
-    const badToken = await bearer(t, '/status', 'not.a.token');
+    const badToken = await getWithBearer(t, '/status', 'not.a.token');
     expect(badToken.status).toBe(200);
     expect(badToken.body).toEqual({ status: 'up', userId: null });
   });
@@ -312,12 +298,12 @@ describe('a host app with globalGuard: false', () => {
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer');
 
-    const bad = await bearer(t, '/account', 'not.a.token');
+    const bad = await getWithBearer(t, '/account', 'not.a.token');
     expect(bad.status).toBe(401);
     expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
 
     const { id, tokens } = await signUpHost(t);
-    const response = await bearer(t, '/account', tokens.access_token);
+    const response = await getWithBearer(t, '/account', tokens.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ userId: id });
   });
@@ -326,7 +312,7 @@ describe('a host app with globalGuard: false', () => {
     const missing = await t.http().get('/auth/me');
     expect(missing.status).toBe(401);
     const { id, tokens } = await signUpHost(t);
-    const response = await bearer(t, '/auth/me', tokens.access_token);
+    const response = await getWithBearer(t, '/auth/me', tokens.access_token);
     expect(response.status).toBe(200);
     expect(response.body.id).toBe(id);
   });
@@ -343,21 +329,21 @@ describe('a host app with globalGuard: false', () => {
 
   it('offers the passport strategy to hosts that use AuthGuard("jwt")', async () => {
     await t.http().get('/passport').expect(401);
-    await bearer(t, '/passport', 'not.a.token').expect(401);
+    await getWithBearer(t, '/passport', 'not.a.token').expect(401);
     const { id, tokens } = await signUpHost(t);
-    const response = await bearer(t, '/passport', tokens.access_token);
+    const response = await getWithBearer(t, '/passport', tokens.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id, sessionId: tokens.session_id, roles: [] });
     // The strategy applies the verifier's checks, revocation included.
     await t.http().post('/auth/logout').send({ refresh_token: tokens.refresh_token }).expect(204);
-    await bearer(t, '/passport', tokens.access_token).expect(401);
+    await getWithBearer(t, '/passport', tokens.access_token).expect(401);
   });
 
   it('lets the host apply RolesGuard with @Roles() itself', async () => {
     const { id, email, tokens } = await signUpHost(t);
     await t.http().get('/manage').expect(401);
-    await bearer(t, '/manage', tokens.access_token).expect(403);
+    await getWithBearer(t, '/manage', tokens.access_token).expect(403);
     t.store.users.get(id)!.roles = ['manager'];
-    await bearer(t, '/manage', (await login(t, email)).access_token).expect(200);
+    await getWithBearer(t, '/manage', (await login(t, email)).access_token).expect(200);
   });
 });

@@ -1,4 +1,4 @@
-import { decodeJwt, signUp } from './support/auth-client';
+import { decodeJwt, me, signUp } from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
 
 // Two apps in one process, each on its own database and so with its own generated key: each
@@ -22,8 +22,6 @@ describe('two apps in one process', () => {
     expect(decodeJwt(onA.tokens.access_token).header.kid).not.toBe(
       decodeJwt(onB.tokens.access_token).header.kid,
     );
-    const me = (t: TestApp, token: string) =>
-      t.http().get('/auth/me').set('Authorization', `Bearer ${token}`);
     await me(a, onA.tokens.access_token).expect(200);
     await me(b, onB.tokens.access_token).expect(200);
     await me(a, onB.tokens.access_token).expect(401);

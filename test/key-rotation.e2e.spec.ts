@@ -1,6 +1,5 @@
-import { execFile, execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   rotateSigningKey,
@@ -9,9 +8,16 @@ import {
   SigningKeysService,
   revokeSigningKey,
 } from '../src/auth';
-import { decodeJwt, login, signUp } from './support/auth-client';
+import { decodeJwt, jwks, jwksKids, login, me, signUp } from './support/auth-client';
+import { type CommandResult, runCommand } from './support/command';
 import { createTestApp, startApp, type TestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
+import {
+  createPgliteDatabase,
+  createTestDatabase,
+  type TestDatabase,
+  usingPostgres,
+} from './support/test-database';
+import { msUntil, sleep } from './support/time';
 
 type Alg = 'ES256' | 'RS256';
 
@@ -21,21 +27,8 @@ const KEYS_CLI = join(ROOT, 'dist/src/cli/keys.js');
 const HS256_SECRET = 'hs256-test-secret-0123456789-abcdefghijk';
 /** The default access-token lifetime plus clock tolerance (900 + 5 s). */
 const DEFAULT_TOKEN_LIFETIME_MS = 905_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
-
-async function jwks(t: TestApp): Promise<{ kid: string; alg: string; kty: string }[]> {
-  const response = await t.http().get('/.well-known/jwks.json').expect(200);
-  return response.body.keys;
-}
-
-async function jwksKids(t: TestApp): Promise<string[]> {
-  return (await jwks(t)).map((key) => key.kid).sort();
-}
+/** How often the tests that wait for another instance look again. */
+const POLL_MS = 25;
 
 /** The kid the app signs new tokens with now. */
 async function signingKid(t: TestApp, email: string): Promise<string> {
@@ -57,45 +50,13 @@ async function rotate(
   return result;
 }
 
-/** Polls `check` every 25 ms until it holds; the milliseconds it took, or Infinity after `limitMs`. */
-async function msUntil(check: () => Promise<boolean>, limitMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < limitMs) {
-    if (await check()) return Date.now() - started;
-    await sleep(25);
-  }
-  return Infinity;
-}
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node dist/src/cli/keys.js ARGS` with only `env` (and PATH) as its environment. */
-function keysCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) =>
-    execFile(
-      process.execPath,
-      [KEYS_CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    ),
-  );
-}
-
-/** An embedded database directory of its own, whatever database the suite runs on. */
-function createPgliteDatabase(): TestDatabase {
-  const dataDir = mkdtempSync(join(tmpdir(), 'nta-test-'));
-  return {
-    kind: 'pglite',
-    env: { AUTH_DATA_DIR: dataDir },
-    drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
-  };
+function keysCli(args: string[], env: Record<string, string>): Promise<CommandResult> {
+  return runCommand(process.execPath, [KEYS_CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    timeout: 120_000,
+  });
 }
 
 describe('a key announced ahead (activateInSeconds: 30)', () => {
@@ -278,15 +239,15 @@ describe('HS256 and RS256', () => {
       activateInSeconds: 0,
       tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS,
     });
-    const ms = await msUntil(async () => (await jwksKids(b)).includes(result.kid), 2000);
+    const ms = await msUntil(async () => (await jwksKids(b)).includes(result.kid), 2000, POLL_MS);
     expect(ms).toBeLessThan(2000);
     expect(await jwksKids(b)).toEqual([oldKid, result.kid].sort());
     expect(await signingKid(b, user.email)).toBe(result.kid);
 
     // A heard it too; what A's new key signs verifies on B, and so do the old key's tokens.
-    expect(await msUntil(async () => (await jwksKids(a)).includes(result.kid), 2000)).toBeLessThan(
-      2000,
-    );
+    expect(
+      await msUntil(async () => (await jwksKids(a)).includes(result.kid), 2000, POLL_MS),
+    ).toBeLessThan(2000);
     const fromA = await login(a, user.email);
     expect(decodeJwt(fromA.access_token).header.kid).toBe(result.kid);
     await me(b, fromA.access_token).expect(200);
@@ -299,9 +260,9 @@ describe('HS256 and RS256', () => {
       activateInSeconds: 3600,
       tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS,
     });
-    expect(await msUntil(async () => (await jwksKids(b)).includes(ahead.kid), 2000)).toBeLessThan(
-      2000,
-    );
+    expect(
+      await msUntil(async () => (await jwksKids(b)).includes(ahead.kid), 2000, POLL_MS),
+    ).toBeLessThan(2000);
     expect(await signingKid(b, user.email)).toBe(current);
   });
 
@@ -312,6 +273,7 @@ describe('HS256 and RS256', () => {
     const ms = await msUntil(
       async () => (await me(b, user.tokens.access_token)).status === 401,
       2000,
+      POLL_MS,
     );
     expect(ms).toBeLessThan(1000);
     expect(await jwksKids(b)).not.toContain(oldKid);
@@ -455,6 +417,7 @@ describe('the keys command (node dist/src/cli/keys.js)', () => {
       const elapsed = await msUntil(
         async () => (await me(b, tokens.access_token)).status === 401,
         3000,
+        POLL_MS,
       );
       expect(elapsed).toBeLessThan(1000);
       expect(await jwksKids(b)).not.toContain(revokedKid);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PASSWORD, uniqueEmail } from './support/auth-client';
 import { ensureBuilt, type Exit, ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { sleep } from './support/time';
 
 /**
  * Issue 5, point 4: the real service (`node dist/src/main.js`, LOG_LEVEL=info) goes through a
@@ -19,8 +20,6 @@ const GARBAGE_REFRESH_TOKEN = randomBytes(32).toString('base64url');
 const GARBAGE_REFRESH_TOKEN_2 = `garbage-${randomBytes(12).toString('hex')}`;
 const GARBAGE_BEARER = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.${randomBytes(32).toString('base64url')}`;
 const REQUEST_ID = 'test-req-42';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface TokenBody {
   access_token?: string;

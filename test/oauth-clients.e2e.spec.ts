@@ -7,32 +7,24 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { createAccessTokenVerifier } from '../examples/resource-server/verify-access-token';
 import { rotateSigningKey, SigningKeyRepository, SigningKeysService } from '../src/auth';
-import { decodeJwt, PASSWORD, register, signUp } from './support/auth-client';
+import {
+  decodeJwt,
+  jwksKids,
+  me,
+  PASSWORD,
+  register,
+  signUp,
+  withPayload,
+} from './support/auth-client';
+import { type CommandResult, runCommand } from './support/command';
 import { createListeningTestApp, type ListeningApp } from './support/listening-app';
+import { sleep } from './support/time';
 
 type Alg = 'ES256' | 'RS256';
 
 const ROOT = join(__dirname, '..');
 const PYTHON = '/usr/bin/python3';
 const PYTHON_EXAMPLE = 'examples/resource-server/verify_access_token.py';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function me(t: ListeningApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
-
-/** The same token with some payload claims changed and the original signature kept. */
-function withPayload(token: string, changes: Record<string, unknown>): string {
-  const [header, , signature] = token.split('.');
-  const payload = Buffer.from(JSON.stringify({ ...decodeJwt(token).payload, ...changes }));
-  return `${header}.${payload.toString('base64url')}.${signature}`;
-}
-
-async function jwksKids(t: ListeningApp): Promise<string[]> {
-  const response = await t.http().get('/.well-known/jwks.json').expect(200);
-  return (response.body.keys as { kid: string }[]).map((key) => key.kid).sort();
-}
 
 /** The OAuth error a rejected openid-client call surfaced. */
 async function oauthError(promise: Promise<unknown>): Promise<client.ResponseBodyError> {
@@ -65,7 +57,7 @@ async function verifyWithPython(
   issuer: string,
   audience: string,
   token: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<CommandResult> {
   pythonJwt ??= await new Promise<boolean>((resolve) =>
     execFile(PYTHON, ['-c', 'import jwt'], (error) => resolve(!error)),
   );
@@ -74,17 +66,10 @@ async function verifyWithPython(
       `${PYTHON} cannot import jwt: install PyJWT (Debian/Ubuntu: apt-get install python3-jwt python3-cryptography) to run the Python resource-server example.`,
     );
   }
-  return new Promise((resolve) =>
-    execFile(
-      PYTHON,
-      [PYTHON_EXAMPLE, issuer, audience, token],
-      { cwd: ROOT, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    ),
-  );
+  return runCommand(PYTHON, [PYTHON_EXAMPLE, issuer, audience, token], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
 }
 
 describe.each<{ alg: Alg; env: Record<string, string> }>([

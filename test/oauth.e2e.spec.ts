@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import {
   decodeJwt,
   login,
+  me,
   PASSWORD,
   refresh,
   register,
@@ -42,10 +43,6 @@ function postForm(t: TestApp, path: string, body: Record<string, string> | strin
 /** A JSON POST of any value, arrays and scalars included. */
 function postJson(t: TestApp, path: string, body: unknown) {
   return t.http().post(path).set('Content-Type', 'application/json').send(JSON.stringify(body));
-}
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
 }
 
 /** A successful RFC 6749 §5.1 token response, not to be cached. */

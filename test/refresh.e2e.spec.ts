@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
-import { refresh, signUp, type TokenPair } from './support/auth-client';
+import { me, refresh, signUp, type TokenPair } from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
+import { sleep } from './support/time';
 
 describe('refresh: rotation and reuse detection (grace 1 s)', () => {
   let t: TestApp;

@@ -1,11 +1,15 @@
 import { SigningKeysService } from '../src/auth/keys/signing-keys.service';
-import { decodeJwt, login, refresh, signUp, type TokenPair } from './support/auth-client';
+import {
+  decodeJwt,
+  expectInvalidToken,
+  login,
+  me,
+  refresh,
+  signUp,
+  type TokenPair,
+} from './support/auth-client';
 import { startApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
 
 async function storedKids(t: TestApp): Promise<string[]> {
   const rows: { kid: string }[] = await t.dataSource.query('SELECT kid FROM auth_signing_keys');
@@ -72,9 +76,7 @@ describe('an app restarted on the same database', () => {
   });
 
   it('does not bring back a session that ended before the restart (access token)', async () => {
-    const response = await me(second, loggedOut.access_token);
-    expect(response.status).toBe(401);
-    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expectInvalidToken(await me(second, loggedOut.access_token));
   });
 });
 

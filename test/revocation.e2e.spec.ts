@@ -1,22 +1,12 @@
 import { Client } from 'pg';
-import { login, PASSWORD, refresh, signUp } from './support/auth-client';
+import { login, me, PASSWORD, refresh, signUp } from './support/auth-client';
 import { startApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
+import { msUntil } from './support/time';
 
 /** Milliseconds until `t` refuses the access token, polling every 20 ms; Infinity after `limitMs`. */
-async function msUntilRefused(t: TestApp, accessToken: string, limitMs = 3000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < limitMs) {
-    if ((await me(t, accessToken)).status === 401) return Date.now() - started;
-    await sleep(20);
-  }
-  return Infinity;
+function msUntilRefused(t: TestApp, accessToken: string, limitMs = 3000): Promise<number> {
+  return msUntil(async () => (await me(t, accessToken)).status === 401, limitMs, 20);
 }
 
 // Two instances on one PostgreSQL database, in one process: each has its own key cache,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   decodeJwt,
   login,
+  me,
   PASSWORD,
   refresh,
   register,
@@ -9,8 +10,7 @@ import {
   type TokenPair,
 } from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './support/time';
 
 const SESSION_FIELDS = [
   'createdAt',
@@ -22,10 +22,6 @@ const SESSION_FIELDS = [
   'lastUsedAt',
   'userAgent',
 ].sort();
-
-function me(t: TestApp, accessToken: string) {
-  return t.http().get('/auth/me').set('Authorization', `Bearer ${accessToken}`);
-}
 
 function listSessions(t: TestApp, accessToken: string) {
   return t.http().get('/auth/sessions').set('Authorization', `Bearer ${accessToken}`);

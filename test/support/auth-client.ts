@@ -27,14 +27,44 @@ export async function login(t: TestApp, email: string, password = PASSWORD): Pro
   return response.body as TokenPair;
 }
 
-/** Registers a new user and logs in. */
-export async function signUp(t: TestApp) {
-  const user = await register(t);
+/** Registers a new user (with `email` when given) and logs in. */
+export async function signUp(t: TestApp, email = uniqueEmail()) {
+  const user = await register(t, email);
   return { ...user, tokens: await login(t, user.email) };
 }
 
 export function refresh(t: TestApp, refreshToken: string) {
   return t.http().post('/auth/refresh').send({ refresh_token: refreshToken });
+}
+
+/** GET `path` with `Authorization: Bearer <accessToken>`. */
+export function getWithBearer(t: TestApp, path: string, accessToken: string) {
+  return t.http().get(path).set('Authorization', `Bearer ${accessToken}`);
+}
+
+/** GET /auth/me as the bearer of `accessToken`. */
+export function me(t: TestApp, accessToken: string) {
+  return getWithBearer(t, '/auth/me', accessToken);
+}
+
+/** The 401 of a guarded route that refused the bearer token itself. */
+export function expectInvalidToken(response: {
+  status: number;
+  headers: Record<string, string>;
+}): void {
+  expect(response.status).toBe(401);
+  expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+}
+
+/** The keys GET /.well-known/jwks.json publishes. */
+export async function jwks(t: TestApp): Promise<{ kid: string; alg: string; kty: string }[]> {
+  const response = await t.http().get('/.well-known/jwks.json').expect(200);
+  return response.body.keys;
+}
+
+/** The kids the JWKS publishes, sorted. */
+export async function jwksKids(t: TestApp): Promise<string[]> {
+  return (await jwks(t)).map((key) => key.kid).sort();
 }
 
 export function decodeJwt(token: string): { header: any; payload: any } {
@@ -43,4 +73,11 @@ export function decodeJwt(token: string): { header: any; payload: any } {
     header: JSON.parse(Buffer.from(header, 'base64url').toString()),
     payload: JSON.parse(Buffer.from(payload, 'base64url').toString()),
   };
+}
+
+/** The same token with some payload claims changed and the original signature kept. */
+export function withPayload(token: string, changes: Record<string, unknown>): string {
+  const [header, , signature] = token.split('.');
+  const payload = Buffer.from(JSON.stringify({ ...decodeJwt(token).payload, ...changes }));
+  return `${header}.${payload.toString('base64url')}.${signature}`;
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './listening-app';
+import { sleep } from './time';
 
 /**
  * The built service (`node dist/src/main.js`) as a child process on a loopback port, with its
@@ -12,8 +13,6 @@ import { freePort } from './listening-app';
 export const ROOT = join(__dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const READY_TIMEOUT_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Builds the service when `dist/src/main.js` is missing (a stale build is the caller's choice). */
 export function ensureBuilt(): void {

@@ -33,6 +33,11 @@ export async function startApp(
     logger: false,
     corsOrigins: loadConfiguration(fullEnv).app.corsOrigins,
   });
+  return initTestApp(app);
+}
+
+/** Initialises a created app, ready for requests, as a TestApp. */
+export async function initTestApp(app: NestFastifyApplication): Promise<TestApp> {
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {

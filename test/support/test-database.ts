@@ -17,14 +17,7 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'nta-test-'));
-    return {
-      kind: 'pglite',
-      env: { AUTH_DATA_DIR: dataDir },
-      drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
-    };
-  }
+  if (!serverUrl) return createPgliteDatabase();
   const name = `nta_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(serverUrl);
@@ -38,6 +31,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
       );
     },
+  };
+}
+
+/** An embedded database directory of its own, whatever database the suite runs on. */
+export function createPgliteDatabase(): TestDatabase {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nta-test-'));
+  return {
+    kind: 'pglite',
+    env: { AUTH_DATA_DIR: dataDir },
+    drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
   };
 }
 
