@@ -309,20 +309,38 @@ async function measureGuard(
   coldTokens: string[],
   settings: Settings,
 ): Promise<Figure[]> {
-  const variants: Record<'public' | 'cached' | 'cold' | 'verified', LoadSpec['requests']> = {
+  const variants: Record<
+    'public' | 'cached' | 'cold' | 'verified' | 'padded',
+    LoadSpec['requests']
+  > = {
     public: [{ method: 'GET', path: '/demo/public' }],
     cached: bearerRequests('/demo/private', accessTokens),
     cold: rotatingBearerRequests('/demo/private', coldTokens),
     // The public route verifies a bearer token when there is one: the guard's work alone,
     // with the handler, the response and the log line of the public route.
     verified: bearerRequests('/demo/public', accessTokens),
+    // The same bytes on the wire without a token: what carrying the header costs, guard aside.
+    padded: (connection: number) => [
+      {
+        method: 'GET',
+        path: '/demo/public',
+        headers: {
+          'x-padding': 'x'.repeat(
+            `Bearer ${accessTokens[connection % accessTokens.length]}`.length,
+          ),
+        },
+      },
+    ],
   };
   const results = await interleavedRounds(service, variants, settings);
   const rps = (variant: keyof typeof variants) => median(results[variant].map((r) => r.rps));
   const cpu = (variant: keyof typeof variants) =>
     `${median(results[variant].map((r) => r.cpuUs ?? NaN)).toFixed(0)} µs`;
+  const cpuUs = (variant: keyof typeof variants) =>
+    median(results[variant].map((r) => r.cpuUs ?? NaN));
   const ratios = (variant: 'cached' | 'cold' | 'verified') =>
     results[variant].map((result, round) => result.rps / results.public[round].rps);
+  const guardOwn = results.verified.map((result, round) => result.rps / results.padded[round].rps);
   const cached = ratios('cached');
   const cold = ratios('cold');
   const verified = ratios('verified');
@@ -344,6 +362,10 @@ async function measureGuard(
     {
       figure: `the guard alone: GET /demo/public with those ${accessTokens.length} tokens, which it verifies (cache hits), vs without`,
       result: `${rate(rps('verified'))} req/s = ${ratio(median(verified))} of public${spread(verified)}; ${cpu('verified')}/request`,
+    },
+    {
+      figure: `the guard's own work: those requests vs GET /demo/public carrying a header of the same length that is not a token`,
+      result: `${rate(rps('padded'))} req/s padded; guard ${ratio(median(guardOwn))} of it${spread(guardOwn)}; ${(cpuUs('verified') - cpuUs('padded')).toFixed(1)} µs more service CPU/request (padding alone: ${(cpuUs('padded') - cpuUs('public')).toFixed(1)} µs)`,
     },
   ];
 }
