@@ -2,10 +2,10 @@
 //   dist/public/         the demo page the service serves at `/`: index.html, and in assets/
 //                        app.js (+ map), styles.css, favicon.svg
 //   dist/client/         the SDK as an ES module (`nest-token-auth/client`), with declarations
-//                        when client/tsconfig.json exists
+//                        (client/tsconfig.json)
 // `node scripts/build-client.mjs page` builds the demo page only (what the browser tests need).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,11 +56,9 @@ async function buildSdk() {
   // ES module syntax in a .js file: this marker makes Node (and bundlers) read it as one, as the
   // package itself is CommonJS.
   writeFileSync(join(clientDir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const tsconfig = join(root, 'client', 'tsconfig.json');
-  if (existsSync(tsconfig)) {
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', tsconfig], { cwd: root, stdio: 'inherit' });
-  }
+  execFileSync(process.execPath, [tsc, '-p', tsconfig], { cwd: root, stdio: 'inherit' });
 }
 
 await buildPage();

@@ -99,6 +99,11 @@ const defaultTimers: ClientTimers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** The rejection of work begun for a session that ended meanwhile. */
+function sessionEndedError(): AuthError {
+  return new AuthError('401 The session ended', { status: 401, code: 'session_ended' });
+}
+
 /** The refresh answered 401: the session is over (or there was none). */
 function isSessionEnded(error: unknown): boolean {
   return error instanceof AuthError && error.status === 401;
@@ -345,14 +350,7 @@ class TokenAuthClient implements AuthClient {
       }
     }
     const now = this.now();
-    if (token.expiresAt !== null && now >= token.expiresAt) {
-      try {
-        return (await this.refresh()).value;
-      } catch (error) {
-        if (isSessionEnded(error)) return null;
-        throw error;
-      }
-    }
+    if (token.expiresAt !== null && now >= token.expiresAt) return this.refreshedToken();
     const due = this.dueAt(token);
     if (due !== null && now >= due) this.refreshInBackground();
     return token.value;
@@ -370,6 +368,11 @@ class TokenAuthClient implements AuthClient {
       }
       this.rejectedRefreshes += 1;
     }
+    return this.refreshedToken();
+  }
+
+  /** A refreshed access token, or null when the session is over. */
+  private async refreshedToken(): Promise<string | null> {
     try {
       return (await this.refresh()).value;
     } catch (error) {
@@ -411,7 +414,7 @@ class TokenAuthClient implements AuthClient {
    */
   private replacedSince(startToken: string | null, startEpoch: number): AccessToken | null {
     if (this.epoch !== startEpoch && this.token === null) {
-      throw new AuthError('401 The session ended', { status: 401, code: 'session_ended' });
+      throw sessionEndedError();
     }
     if (this.token !== null && (this.token.value !== startToken || this.epoch !== startEpoch)) {
       return this.token;
@@ -527,7 +530,7 @@ class TokenAuthClient implements AuthClient {
       );
     }
     if (epoch !== this.epoch) {
-      throw new AuthError('401 The session ended', { status: 401, code: 'session_ended' });
+      throw sessionEndedError();
     }
     const timing = tokenTiming({
       accessToken: json.access_token,

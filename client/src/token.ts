@@ -63,7 +63,7 @@ export function tokenTiming(input: TokenTimingInput): TokenTiming {
 }
 
 /** The payload of a JWT, decoded without verifying anything (the server verifies). */
-export function decodeJwtPayload(token: string): Record<string, unknown> | null {
+function decodeJwtPayload(token: string): Record<string, unknown> | null {
   const part = token.split('.')[1];
   if (!part) return null;
   try {

@@ -259,7 +259,8 @@ export interface AuthClient {
   /**
    * Estimated offset of the server's clock from the local one in milliseconds (positive: the
    * server is ahead), from the last token's `iat` or the response's `Date`; null before the
-   * first token. Diagnostic only: refresh timing does not depend on it.
+   * first token. Diagnostic: refresh timing uses durations, not this estimate, except for a token
+   * response with neither `expires_in` nor `iat`, where only `exp` is known.
    */
   readonly clockSkewMs: number | null;
   /** Calls `listener` whenever `signedIn` changes; returns the unsubscribe function. */

@@ -82,11 +82,11 @@ describe('client SDK: tabs', () => {
   });
 
   it('a tab waiting for the lock adopts the token it receives and does not refresh', async () => {
-    const { a, b, clock, service, locks } = twoTabs();
+    const { a, b, clock, service, locks, refreshLock } = twoTabs();
     await a.signIn();
     await settle();
     clock.time += 3600 * SECOND; // the computer slept: both tokens expired, no timer ran
-    const grantsBefore = locks.grants.get(`auth-refresh:test-${channel}`)!;
+    const grantsBefore = locks.grants.get(refreshLock)!;
 
     const responses = await Promise.all([
       ...Array.from({ length: 5 }, () => a.client.fetch('/api/x')),
@@ -94,7 +94,7 @@ describe('client SDK: tabs', () => {
     ]);
 
     expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
-    expect(locks.grants.get(`auth-refresh:test-${channel}`)! - grantsBefore).toBe(2);
+    expect(locks.grants.get(refreshLock)! - grantsBefore).toBe(2);
     expect(service.seen('/auth/refresh')).toHaveLength(1);
     expect(service.reuses).toBe(0);
     expect(new Set(service.seen('/api/x').map((request) => request.bearer)).size).toBe(1);

@@ -8,17 +8,10 @@ import {
 import { PASSWORD, uniqueEmail } from '../support/auth-client';
 import { createListeningTestApp, type ListeningApp } from '../support/listening-app';
 import type { TestDatabase } from '../support/test-database';
+import { eventually } from '../support/time';
 
 /** Short enough to watch a refresh ahead of expiry happen (at half the lifetime: 2 s). */
 const ACCESS_TTL_SECONDS = 4;
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('client SDK against the service (Node, body transport)', () => {
   let t: ListeningApp & { database: TestDatabase };
@@ -76,10 +69,9 @@ describe('client SDK against the service (Node, body transport)', () => {
 
     // The access token lives 4 s: the client refreshes it 2 s in, with no request asking.
     const loginRefreshToken = await laptop.storage.get();
-    await waitFor(() => laptop.requests.includes('POST /auth/refresh'), 6000);
-    await waitFor(
-      () => laptop.requests.filter((r) => r === 'POST /auth/refresh').length >= 2,
-      6000,
+    await eventually(
+      () => Promise.resolve(laptop.requests.filter((r) => r === 'POST /auth/refresh').length >= 2),
+      12_000,
     );
     expect(await laptop.storage.get()).not.toBe(loginRefreshToken);
     expect((await laptop.sdk.fetch('/demo/private')).status).toBe(200);

@@ -100,7 +100,9 @@ describe('client SDK: body transport with a secure store (mobile)', () => {
     expect(fetched).toBe(false);
     store.pendingWrites.shift()!();
     await request;
-    expect(store.items.get('nest-token-auth.refresh')).not.toBe(first);
+    const rotated = store.items.get('nest-token-auth.refresh');
+    expect(rotated).toMatch(/^refresh-/); // saved, not merely gone
+    expect(rotated).not.toBe(first);
     expect(JSON.parse(service.seen('/auth/refresh')[0].body)).toEqual({ refresh_token: first });
   });
 

@@ -9,8 +9,6 @@
  */
 export class FakeChannels {
   mode: 'deliver' | 'hold' | 'drop' = 'deliver';
-  /** Messages posted, whatever became of them. */
-  readonly posted: unknown[] = [];
   private held: (() => void)[] = [];
   private readonly members = new Map<string, Set<FakeChannel>>();
   private original: PropertyDescriptor | undefined;
@@ -55,7 +53,6 @@ export class FakeChannels {
 
   /** @internal */
   post(from: FakeChannel, data: unknown): void {
-    this.posted.push(data);
     if (this.mode === 'drop') return;
     const copy = structuredClone(data);
     const receivers = [...(this.members.get(from.name) ?? [])].filter((other) => other !== from);

@@ -52,10 +52,4 @@ export class FakeClock {
     this.time = end;
     await settle();
   }
-
-  /** When the earliest pending timer fires, or undefined. */
-  nextTimerAt(): number | undefined {
-    const times = [...this.pending.values()].map((timer) => timer.at);
-    return times.length ? Math.min(...times) : undefined;
-  }
 }

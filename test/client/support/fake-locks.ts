@@ -6,13 +6,11 @@ interface Request {
   callback: Callback;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-  signal?: AbortSignal;
 }
 
 /**
  * `navigator.locks` for Node 20, which has none: exclusive locks, granted in request order, with
- * `ifAvailable` and `signal`. Takes both call forms, `request(name, callback)` and
- * `request(name, options, callback)`.
+ * `ifAvailable` and `signal`, in the call form the client uses: `request(name, options, callback)`.
  *
  * When the next holder is granted, relative to messages a holder posted on a BroadcastChannel
  * before releasing: browsers promise no order. By default it is granted in a later task (after
@@ -37,13 +35,9 @@ export class FakeLocks implements CrossTabLocks {
 
   request<T>(
     name: string,
-    optionsOrCallback: CrossTabLockOptions | ((lock: unknown) => Promise<T>),
-    maybeCallback?: (lock: unknown) => Promise<T>,
+    options: CrossTabLockOptions,
+    callback: (lock: unknown) => Promise<T>,
   ): Promise<T> {
-    const [options, callback] =
-      typeof optionsOrCallback === 'function'
-        ? [{}, optionsOrCallback]
-        : [optionsOrCallback, maybeCallback!];
     if (options.signal?.aborted) return Promise.reject(abortError());
     const queue = this.queue(name);
     if (options.ifAvailable && (this.held.has(name) || queue.length > 0)) {
@@ -59,7 +53,6 @@ export class FakeLocks implements CrossTabLocks {
         callback,
         resolve: resolve as (value: unknown) => void,
         reject,
-        signal: options.signal,
       };
       options.signal?.addEventListener('abort', () => {
         const index = queue.indexOf(request);
