@@ -46,7 +46,7 @@ export function register(origin: string, email: string): Promise<BenchUser> {
   return postJson<BenchUser>(origin, '/auth/register', { email, password: PASSWORD }, 201);
 }
 
-export function login(origin: string, email: string): Promise<TokenPair> {
+function login(origin: string, email: string): Promise<TokenPair> {
   return postJson<TokenPair>(origin, '/auth/login', { email, password: PASSWORD, device: 'bench' });
 }
 
@@ -117,7 +117,7 @@ export function rotatingBearerRequests(path: string, tokens: string[]): RequestS
   ];
 }
 
-export function decodeJwt(token: string): {
+function decodeJwt(token: string): {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
 } {

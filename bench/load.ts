@@ -89,7 +89,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** Nearest-rank percentile of sorted values; NaN when there are none. */
-export function percentile(sorted: readonly number[], fraction: number): number {
+function percentile(sorted: readonly number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[rank];

@@ -45,7 +45,7 @@ export function killStartedProcesses(): void {
  * port the kernel hands out for `listen(0)` or an outgoing connection could be taken by another
  * process (tests running beside the bench) between this check and the child's listen.
  */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (await canListen(port)) return port;
@@ -163,6 +163,6 @@ function tail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '';
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -334,10 +334,9 @@ async function measureGuard(
   };
   const results = await interleavedRounds(service, variants, settings);
   const rps = (variant: keyof typeof variants) => median(results[variant].map((r) => r.rps));
-  const cpu = (variant: keyof typeof variants) =>
-    `${median(results[variant].map((r) => r.cpuUs ?? NaN)).toFixed(0)} µs`;
   const cpuUs = (variant: keyof typeof variants) =>
     median(results[variant].map((r) => r.cpuUs ?? NaN));
+  const cpu = (variant: keyof typeof variants) => `${cpuUs(variant).toFixed(0)} µs`;
   const ratios = (variant: 'cached' | 'cold' | 'verified') =>
     results[variant].map((result, round) => result.rps / results.public[round].rps);
   const guardOwn = results.verified.map((result, round) => result.rps / results.padded[round].rps);

@@ -43,6 +43,15 @@ function preflight(t: TestApp, origin: string) {
     .set('Access-Control-Request-Headers', 'auth-transport,content-type');
 }
 
+/** A login refused (no such user) sent from `origin`. */
+function refusedLoginFrom(t: TestApp, origin: string) {
+  return t
+    .http()
+    .post('/auth/login')
+    .set('Origin', origin)
+    .send({ email: 'nobody@example.com', password: PASSWORD });
+}
+
 describe('security headers and request ids', () => {
   let t: TestApp;
 
@@ -139,11 +148,7 @@ describe('CORS without AUTH_CORS_ORIGINS', () => {
       expect(get.status).toBe(200);
       expectNoCors(get);
 
-      const post = await t
-        .http()
-        .post('/auth/login')
-        .set('Origin', origin)
-        .send({ email: 'nobody@example.com', password: PASSWORD });
+      const post = await refusedLoginFrom(t, origin);
       expect(post.status).toBe(401);
       expectNoCors(post);
     },
@@ -189,11 +194,7 @@ describe('CORS with AUTH_CORS_ORIGINS', () => {
       expect(options.status).toBeLessThan(500);
       expectNoCors(options);
 
-      const post = await t
-        .http()
-        .post('/auth/login')
-        .set('Origin', origin)
-        .send({ email: 'nobody@example.com', password: PASSWORD });
+      const post = await refusedLoginFrom(t, origin);
       expect(post.status).toBe(401);
       expectNoCors(post);
     },

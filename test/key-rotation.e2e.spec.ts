@@ -1,5 +1,3 @@
-import { execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   rotateSigningKey,
@@ -8,8 +6,9 @@ import {
   SigningKeysService,
   revokeSigningKey,
 } from '../src/auth';
-import { decodeJwt, jwks, jwksKids, login, me, signUp } from './support/auth-client';
+import { decodeJwt, jwks, jwksKids, login, me, refresh, signUp } from './support/auth-client';
 import { type CommandResult, runCommand } from './support/command';
+import { ensureBuilt, ROOT } from './support/service-process';
 import { createTestApp, startApp, type TestApp } from './support/test-app';
 import {
   createPgliteDatabase,
@@ -21,7 +20,6 @@ import { msUntil, sleep } from './support/time';
 
 type Alg = 'ES256' | 'RS256';
 
-const ROOT = join(__dirname, '..');
 const KEYS_CLI = join(ROOT, 'dist/src/cli/keys.js');
 /** 40 characters: comfortably above the 32-byte minimum. */
 const HS256_SECRET = 'hs256-test-secret-0123456789-abcdefghijk';
@@ -59,21 +57,32 @@ function keysCli(args: string[], env: Record<string, string>): Promise<CommandRe
   });
 }
 
-describe('a key announced ahead (activateInSeconds: 30)', () => {
-  let t: TestApp;
-  let user: Awaited<ReturnType<typeof signUp>>;
-  let oldKid: string;
-  let result: RotationResult;
-
+/**
+ * For the tests of one describe: an app on a database of its own and a user signed up on it
+ * (`beforeAll`), then an ES256 key rotated in through the app's repository.
+ */
+function rotatedOnce(activateInSeconds: number) {
+  const rotated = {} as {
+    t: TestApp;
+    user: Awaited<ReturnType<typeof signUp>>;
+    oldKid: string;
+    result: RotationResult;
+  };
   beforeAll(async () => {
-    t = await createTestApp();
-    user = await signUp(t);
-    oldKid = decodeJwt(user.tokens.access_token).header.kid;
-    result = await rotate(t, 'ES256', 30);
+    rotated.t = await createTestApp();
+    rotated.user = await signUp(rotated.t);
+    rotated.oldKid = decodeJwt(rotated.user.tokens.access_token).header.kid;
+    rotated.result = await rotate(rotated.t, 'ES256', activateInSeconds);
   });
-  afterAll(() => t.close());
+  afterAll(() => rotated.t.close());
+  return rotated;
+}
+
+describe('a key announced ahead (activateInSeconds: 30)', () => {
+  const rotated = rotatedOnce(30);
 
   it('is published in the JWKS at once', async () => {
+    const { t, oldKid, result } = rotated;
     expect(result.kid).not.toBe(oldKid);
     expect(result.retired).toEqual([]);
     expect(result.activatesAt.getTime() - Date.now()).toBeGreaterThan(0);
@@ -81,6 +90,7 @@ describe('a key announced ahead (activateInSeconds: 30)', () => {
   });
 
   it('does not sign yet: new tokens keep the old kid, and verify', async () => {
+    const { t, user, oldKid } = rotated;
     const tokens = await login(t, user.email);
     expect(decodeJwt(tokens.access_token).header.kid).toBe(oldKid);
     await me(t, tokens.access_token).expect(200);
@@ -89,20 +99,10 @@ describe('a key announced ahead (activateInSeconds: 30)', () => {
 });
 
 describe('a key active at once (activateInSeconds: 0)', () => {
-  let t: TestApp;
-  let user: Awaited<ReturnType<typeof signUp>>;
-  let oldKid: string;
-  let result: RotationResult;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    user = await signUp(t);
-    oldKid = decodeJwt(user.tokens.access_token).header.kid;
-    result = await rotate(t, 'ES256', 0);
-  });
-  afterAll(() => t.close());
+  const rotated = rotatedOnce(0);
 
   it('signs new tokens; the JWKS lists it beside the old key', async () => {
+    const { t, user, oldKid, result } = rotated;
     expect(result.retired).toEqual([]);
     const tokens = await login(t, user.email);
     expect(decodeJwt(tokens.access_token).header).toMatchObject({ alg: 'ES256', kid: result.kid });
@@ -111,16 +111,14 @@ describe('a key active at once (activateInSeconds: 0)', () => {
   });
 
   it('lets the old key keep verifying the tokens it signed, and their sessions refresh', async () => {
+    const { t, user, result } = rotated;
     await me(t, user.tokens.access_token).expect(200);
-    const refreshed = await t
-      .http()
-      .post('/auth/refresh')
-      .send({ refresh_token: user.tokens.refresh_token })
-      .expect(200);
+    const refreshed = await refresh(t, user.tokens.refresh_token).expect(200);
     expect(decodeJwt(refreshed.body.access_token).header.kid).toBe(result.kid);
   });
 
   it('a key announced ahead starts signing at its time by itself, without a reload', async () => {
+    const { t, user, oldKid, result } = rotated;
     const ahead = await rotate(t, 'ES256', 2);
     expect(await jwksKids(t)).toEqual([oldKid, result.kid, ahead.kid].sort());
     await sleep(Math.max(0, ahead.activatesAt.getTime() - Date.now()) + 500);
@@ -281,9 +279,7 @@ describe('HS256 and RS256', () => {
 });
 
 describe('the keys command (node dist/src/cli/keys.js)', () => {
-  beforeAll(() => {
-    if (!existsSync(KEYS_CLI)) execSync('npx nest build', { cwd: ROOT, stdio: 'ignore' });
-  }, 180_000);
+  beforeAll(() => ensureBuilt(), 180_000);
 
   (usingPostgres ? it : it.skip)(
     'rotate --activate-in 0 on PostgreSQL: exits 0 and the printed kid is in the JWKS after reload',
@@ -424,11 +420,7 @@ describe('the keys command (node dist/src/cli/keys.js)', () => {
       expect(await jwksKids(b)).toContain(result.replacedBy);
 
       // The session survives: its refresh token is not tied to a signing key.
-      const refreshed = await b
-        .http()
-        .post('/auth/refresh')
-        .send({ refresh_token: tokens.refresh_token })
-        .expect(200);
+      const refreshed = await refresh(b, tokens.refresh_token).expect(200);
       expect(decodeJwt(refreshed.body.access_token).header.kid).toBe(result.replacedBy);
       await me(a, refreshed.body.access_token).expect(200);
     });

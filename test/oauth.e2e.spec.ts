@@ -493,32 +493,17 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
   });
 
   it('finds the token whatever the hint says (§2.1: the search extends to every type)', async () => {
-    const first = await signUp(t);
-    expectRevoked(
-      await postForm(t, '/oauth/revoke', {
-        token: first.tokens.refresh_token,
-        token_type_hint: 'access_token',
-      }),
-    );
-    await expectSessionEnded(first.tokens);
-
-    const second = await signUp(t);
-    expectRevoked(
-      await postForm(t, '/oauth/revoke', {
-        token: second.tokens.access_token,
-        token_type_hint: 'refresh_token',
-      }),
-    );
-    await expectSessionEnded(second.tokens);
-
-    const third = await signUp(t);
-    expectRevoked(
-      await postForm(t, '/oauth/revoke', {
-        token: third.tokens.refresh_token,
-        token_type_hint: 'something_else',
-      }),
-    );
-    await expectSessionEnded(third.tokens);
+    for (const [kind, hint] of [
+      ['refresh_token', 'access_token'],
+      ['access_token', 'refresh_token'],
+      ['refresh_token', 'something_else'],
+    ] as const) {
+      const { tokens } = await signUp(t);
+      expectRevoked(
+        await postForm(t, '/oauth/revoke', { token: tokens[kind], token_type_hint: hint }),
+      );
+      await expectSessionEnded(tokens);
+    }
   });
 
   it('ends only that session: the user’s other sessions go on', async () => {

@@ -27,7 +27,7 @@ export function freePort(): Promise<number> {
  * listens on. Another process may take the free port between the check and the listen: then it
  * starts again on another one.
  */
-export async function startListeningApp(
+async function startListeningApp(
   database: TestDatabase,
   env: Record<string, string> = {},
 ): Promise<ListeningApp> {

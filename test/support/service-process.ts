@@ -79,10 +79,6 @@ export class ServiceProcess {
     }
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** False once the process has exited (its output may still be arriving). */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
