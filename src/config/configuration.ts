@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type AuthModuleOptions, importPrivateKey } from '../auth';
+import type { RateLimitConfig } from '../rate-limit/rate-limit.module';
 import { ConfigurationError, validateEnvironment } from './env.validation';
 
 export interface AppConfig {
@@ -16,14 +17,9 @@ export interface DatabaseConfig {
   dataDir: string;
 }
 
-export interface RateLimitSettings {
-  perMinute: number;
-  redisUrl?: string;
-}
-
 export interface Configuration {
   app: AppConfig;
-  rateLimit: RateLimitSettings;
+  rateLimit: RateLimitConfig;
   database: DatabaseConfig;
   auth: AuthModuleOptions;
 }

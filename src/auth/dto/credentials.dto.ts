@@ -1,11 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { IsDeviceId } from './device-id';
-
-/** PostgreSQL text cannot hold U+0000: refuse it up front instead of failing the INSERT. */
-// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
-const NO_NUL = /^[^\u0000]*$/;
-const NO_NUL_MESSAGE = { message: '$property must not contain NUL characters' };
+import { NO_NUL, NO_NUL_MESSAGE } from './no-nul';
 
 // Lone surrogates become U+FFFD (then fail @IsEmail): validator.js's encodeURI would throw on them.
 const normalizeEmail = ({ value }: { value: unknown }) =>

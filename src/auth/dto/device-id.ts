@@ -1,11 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsOptional, IsString, Length, Matches, validateSync } from 'class-validator';
+import { NO_NUL, NO_NUL_MESSAGE } from './no-nul';
 
 export const DEVICE_ID_MIN_LENGTH = 8;
 export const DEVICE_ID_MAX_LENGTH = 200;
-
-// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
-const NO_NUL = /^[^\u0000]*$/;
 
 /**
  * The rules of an optional `device_id`: a string of 8 to 200 characters without NUL. It is a
@@ -16,7 +14,7 @@ export const IsDeviceId = () =>
     IsOptional(),
     IsString(),
     Length(DEVICE_ID_MIN_LENGTH, DEVICE_ID_MAX_LENGTH),
-    Matches(NO_NUL, { message: '$property must not contain NUL characters' }),
+    Matches(NO_NUL, NO_NUL_MESSAGE),
   );
 
 class DeviceIdParameter {

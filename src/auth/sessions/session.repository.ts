@@ -95,9 +95,9 @@ export class SessionRepository {
   }
 
   /**
-   * Deletes up to `batchSize` sessions (and, by cascade, their refresh tokens) that can no longer matter: ended
-   * (revoked, past their absolute end, or idle too long) before `endedBefore`. A live session
-   * keeps all its rotated tokens, which reuse detection needs.
+   * Deletes up to `batchSize` sessions (and, by cascade, their refresh tokens) that can no
+   * longer matter: ended (revoked, past their absolute end, or idle too long) before
+   * `endedBefore`. A live session keeps all its rotated tokens, which reuse detection needs.
    */
   async deleteEnded(endedBefore: Date, idleBefore: Date, batchSize: number): Promise<number> {
     // In batches: each statement stays short, whatever the backlog.
