@@ -1,6 +1,7 @@
 import { type DynamicModule, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule, AuthValidationPipe, LoginAttemptStore } from './auth';
 import { type Configuration, loadConfiguration } from './config/configuration';
@@ -29,6 +30,8 @@ export class AppModule implements OnApplicationShutdown {
           load: [() => configuration],
         }),
         loggingModule(configuration.app.logLevel),
+        // AuthModule's events (AuthEvent) reach @OnEvent listeners through the app's emitter.
+        EventEmitterModule.forRoot(),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: () => ({}),

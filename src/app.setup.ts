@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -33,7 +32,6 @@ export async function createApp(
     bufferLogs: options.logger === 'pino',
   });
   if (options.logger === 'pino') app.useLogger(app.get(PinoLogger));
-  await app.register(fastifyCookie);
   if (options.corsOrigins?.length) {
     app.enableCors({
       origin: options.corsOrigins,

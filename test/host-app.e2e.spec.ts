@@ -15,6 +15,7 @@ import {
   Roles,
   RolesGuard,
 } from '../src/auth';
+import { JwtStrategy } from '../src/auth/strategies';
 import { createApp } from '../src/app.setup';
 import { openDatabase } from '../src/database/data-source';
 import {
@@ -149,6 +150,8 @@ function hostModule(database: TestDatabase, options: { globalGuard: boolean }): 
       }),
     ],
     controllers: [options.globalGuard ? HostController : OpenHostController],
+    // The passport strategy is the host's to register (nest-token-auth/passport).
+    providers: options.globalGuard ? [] : [JwtStrategy],
   };
 }
 

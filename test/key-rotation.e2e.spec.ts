@@ -3,9 +3,9 @@ import {
   rotateSigningKey,
   type RotationResult,
   SigningKeyRepository,
-  SigningKeysService,
   revokeSigningKey,
-} from '../src/auth';
+} from '../src/auth/keys';
+import { SigningKeysService } from '../src/auth/keys/signing-keys.service';
 import { decodeJwt, jwks, jwksKids, login, me, refresh, signUp } from './support/auth-client';
 import { type CommandResult, runCommand } from './support/command';
 import { ensureBuilt, ROOT } from './support/service-process';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { createAccessTokenVerifier } from '../examples/resource-server/verify-access-token';
-import { rotateSigningKey, SigningKeyRepository, SigningKeysService } from '../src/auth';
+import { rotateSigningKey, SigningKeyRepository } from '../src/auth/keys';
+import { SigningKeysService } from '../src/auth/keys/signing-keys.service';
 import {
   decodeJwt,
   jwksKids,

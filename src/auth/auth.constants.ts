@@ -3,17 +3,19 @@ import type {
   ResolvedAuthOptions,
 } from './interfaces/auth-module-options.interface';
 
-/** Injection token of the options with every default applied. */
+/** Injection token of the options with every default applied; use `@InjectAuthOptions()`. */
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
+
+/** Injection token of the normalized `routePrefix` extra (`''` or `'/api'`). */
+export const AUTH_ROUTE_PREFIX = Symbol('AUTH_ROUTE_PREFIX');
 
 export const IS_PUBLIC_KEY = 'isPublic';
 
 /** The role `@Roles([ADMIN_ROLE])` routes and the bootstrap admin use. */
 export const ADMIN_ROLE = 'admin';
 
-/** Name and path of the refresh-token cookie (cookie transport). */
+/** Name of the refresh-token cookie (cookie transport); its path is `<routePrefix>/auth`. */
 export const REFRESH_COOKIE_NAME = 'refresh_token';
-export const REFRESH_COOKIE_PATH = '/auth';
 
 /** Header a browser sends to use the cookie transport; also the CSRF defence. */
 export const AUTH_TRANSPORT_HEADER = 'auth-transport';
@@ -56,14 +58,19 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       ...stripUndefined(options.loginAttempts ?? {}),
     },
   };
+  if (typeof resolved.issuer !== 'string' || resolved.issuer === '') {
+    throw new Error(
+      "AuthModule: the `issuer` option is required (the `iss` of access tokens, usually the app's public URL).",
+    );
+  }
   if (resolved.algorithm === 'HS256' && Buffer.byteLength(resolved.secret ?? '') < 32) {
     throw new Error(
-      'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option (AUTH_JWT_SECRET).',
+      'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option.',
     );
   }
   if (resolved.refreshBinding === 'device' && !resolved.refreshTokens) {
     throw new Error(
-      "AuthModule: refreshBinding 'device' binds refresh tokens, and refreshTokens is false; drop one of the two options (AUTH_REFRESH_BINDING, AUTH_REFRESH_TOKENS).",
+      "AuthModule: refreshBinding 'device' binds refresh tokens, and refreshTokens is false; drop one of the two options.",
     );
   }
   return resolved;

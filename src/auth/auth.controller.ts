@@ -5,21 +5,19 @@ import {
   Header,
   HttpCode,
   HttpStatus,
-  Inject,
   Post,
   Req,
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AUTH_OPTIONS } from './auth.constants';
+import { HttpAdapterHost } from '@nestjs/core';
 import { AuthService } from './auth.service';
 import { AuthRoutes } from './decorators/auth-routes.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
-import { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
+import { ChangePasswordDto, LoginDto } from './dto/credentials.dto';
 import { RefreshDto, RefreshTokenDto } from './dto/refresh-token.dto';
-import type { ResolvedAuthOptions } from './interfaces/auth-module-options.interface';
+import { type AuthRequest, clientOf } from './http/auth-request';
 import type { AuthPrincipal } from './interfaces/auth-principal.interface';
 import { RefreshTokenTransport } from './tokens/refresh-token-transport';
 import type { TokenResponse } from './tokens/token-response';
@@ -28,20 +26,11 @@ import type { PublicUser } from './users/auth-user-store';
 @Controller('auth')
 @AuthRoutes()
 export class AuthController {
-  private readonly transport: RefreshTokenTransport;
-
   constructor(
     private readonly auth: AuthService,
-    @Inject(AUTH_OPTIONS) options: ResolvedAuthOptions,
-  ) {
-    this.transport = new RefreshTokenTransport(options.cookieSecure);
-  }
-
-  @Public()
-  @Post('register')
-  register(@Body() body: RegisterDto): Promise<PublicUser> {
-    return this.auth.register(body);
-  }
+    private readonly transport: RefreshTokenTransport,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Public()
   @Post('login')
@@ -49,14 +38,11 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   async login(
     @Body() body: LoginDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
-    const tokens = await this.auth.login(body, {
-      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-      ip: request.ip ?? null,
-    });
-    return this.transport.respond(request, reply, tokens);
+    const tokens = await this.auth.login(body, clientOf(request));
+    return this.transport.respond(request, response, tokens);
   }
 
   /** Not served without refresh tokens (404, see RefreshTokensDisabledMiddleware). */
@@ -66,13 +52,13 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   async refresh(
     @Body() body: RefreshDto = {},
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
     const presented = this.transport.read(request, body.refresh_token);
     if (!presented) throw new UnauthorizedException('Missing refresh token');
     const tokens = await this.auth.refresh(presented, body.device_id);
-    return this.transport.respond(request, reply, tokens);
+    return this.transport.respond(request, response, tokens);
   }
 
   /** Ends the session named by the refresh token (body or cookie) or by the bearer token. */
@@ -82,15 +68,15 @@ export class AuthController {
   async logout(
     @Body() body: RefreshTokenDto = {},
     @CurrentUser() principal: AuthPrincipal | undefined,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<void> {
     const presented = this.transport.read(request, body.refresh_token);
-    if (RefreshTokenTransport.usesCookie(request)) this.transport.clear(reply);
+    if (RefreshTokenTransport.usesCookie(request)) this.transport.clear(response);
     if (presented) return this.auth.logoutWithRefreshToken(presented);
     if (principal) return this.auth.logoutSession(principal);
     const challenge = request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer';
-    reply.header('WWW-Authenticate', challenge);
+    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     throw new UnauthorizedException('Missing refresh token or bearer token');
   }
 

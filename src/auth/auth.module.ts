@@ -1,18 +1,7 @@
-import {
-  Inject,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  RequestMethod,
-} from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { PassportModule } from '@nestjs/passport';
-import { ScheduleModule } from '@nestjs/schedule';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_OPTIONS, resolveAuthOptions } from './auth.constants';
-import { AdminUsersController } from './admin/admin-users.controller';
 import { UserAdministrationService } from './admin/user-administration.service';
-import { AuthController } from './auth.controller';
 import { AUTH_ENTITIES } from './auth.entities';
 import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
 import { AuthService } from './auth.service';
@@ -32,38 +21,34 @@ import { RefreshTokensDisabledMiddleware } from './refresh-tokens/refresh-tokens
 import { RevokedSessions } from './sessions/revoked-sessions';
 import { SessionCleanup } from './sessions/session-cleanup';
 import { SessionRepository } from './sessions/session.repository';
-import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
 import { AuthEventPublisher } from './events/auth-event-publisher';
 import { ChangeFeed } from './feed/change-feed';
-import { MetadataController } from './oauth/metadata.controller';
-import { OAuthController } from './oauth/oauth.controller';
 import { OAuthService } from './oauth/oauth.service';
 import { SigningKeyRepository } from './keys/signing-key.repository';
-import { JwtStrategy } from './strategies/jwt.strategy';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
+import { RefreshTokenTransport } from './tokens/refresh-token-transport';
+import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 
 /**
- * Access tokens, rotating refresh tokens and sessions for a Nest app. The host provides the
- * `AuthUserStore` (through `imports`) and a TypeORM connection whose migrations include
- * `AUTH_MIGRATIONS`.
+ * Access tokens, rotating refresh tokens and sessions for a Nest app, on Express or Fastify.
+ * The host provides the `AuthUserStore` (through `imports` of `forRootAsync`, or as a global
+ * provider) and a TypeORM connection that knows `AUTH_ENTITIES` and runs `AUTH_MIGRATIONS`.
+ *
+ * @example
+ * AuthModule.forRootAsync({
+ *   imports: [AccountsModule],
+ *   useFactory: () => ({ issuer: 'https://api.example.com' }),
+ *   routes: { registration: false },
+ * })
+ * @publicApi
  */
 @Module({
-  imports: [
-    PassportModule,
-    TypeOrmModule.forFeature(AUTH_ENTITIES),
-    // Both dedupe: a host that calls forRoot() itself gets the same single instance.
-    ScheduleModule.forRoot(),
-    EventEmitterModule.forRoot(),
-  ],
-  controllers: [
-    AuthController,
-    SessionsController,
-    AdminUsersController,
-    OAuthController,
-    MetadataController,
-  ],
+  // No forRoot() of another package here: the host's scheduler, event emitter and passport
+  // strategies stay the host's (see AuthEventPublisher and SessionCleanup). The controllers are
+  // chosen by the `routes` extra (auth.module-definition.ts).
+  imports: [TypeOrmModule.forFeature(AUTH_ENTITIES)],
   providers: [
     {
       provide: AUTH_OPTIONS,
@@ -91,10 +76,10 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
     SigningKeysService,
     AccessTokenService,
     AccessTokenVerifier,
+    RefreshTokenTransport,
     RefreshTokenRepository,
     SessionRepository,
     RevokedSessions,
-    JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
   ],
@@ -110,7 +95,7 @@ import { AccessTokenVerifier } from './tokens/access-token.verifier';
   ],
 })
 export class AuthModule extends ConfigurableModuleClass implements NestModule {
-  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
+  constructor(@InjectAuthOptions() private readonly options: ResolvedAuthOptions) {
     super();
   }
 

@@ -1,11 +1,9 @@
 import {
   ConflictException,
   ForbiddenException,
-  Inject,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import { AUTH_OPTIONS } from './auth.constants';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
 import { AuthEventPublisher } from './events/auth-event-publisher';
 import { AuthEvent, type LoginFailureReason } from './events/auth-events';
@@ -32,6 +30,7 @@ import {
   type PublicUser,
   toPublicUser,
 } from './users/auth-user-store';
+import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 
 /** Where a request came from, recorded on the session it starts. */
 export interface ClientContext {
@@ -46,7 +45,7 @@ const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
 @Injectable()
 export class AuthService {
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly users: AuthUserStore,
     private readonly passwords: PasswordHasher,
     private readonly accessTokens: AccessTokenService,

@@ -1,50 +1,38 @@
+/**
+ * nest-token-auth: the public API of the module. What a host app uses is exported here; the
+ * key-management helpers are at `nest-token-auth/keys`, the passport strategy at
+ * `nest-token-auth/passport`, the adopter's test kit at `nest-token-auth/testing` and the
+ * browser SDK at `nest-token-auth/client`. Anything else is internal and may change.
+ */
+
+// The module and its options.
 export { AuthModule } from './auth.module';
-export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
-export {
-  ADMIN_ROLE,
-  AUTH_OPTIONS,
-  AUTH_DEFAULTS,
-  KEYS_CHANNEL,
-  REVOCATION_CHANNEL,
-} from './auth.constants';
-export { AuthService } from './auth.service';
-export {
-  LoginAttemptStore,
-  MemoryLoginAttemptStore,
-  type LoginAttemptState,
-} from './login-attempts/login-attempt-store';
-export { LoginLockedException } from './login-attempts/login-attempts.service';
-export { SessionsService, type SessionView } from './sessions/sessions.service';
-export {
-  AuthEvent,
-  type AuthEventName,
-  type AuthEventPayloads,
-  type LoginFailureReason,
-  type SessionEndReason,
-  type TokenReuseReason,
-} from './events/auth-events';
+export type { AuthModuleExtras, AuthRouteGroups } from './auth.module-definition';
+export type {
+  AccessTokenAlgorithm,
+  AuthModuleOptions,
+  AuthOptionsFactory,
+  LoginAttemptOptions,
+  PasswordHashingOptions,
+  RefreshTokenBinding,
+  ResolvedAuthOptions,
+} from './interfaces/auth-module-options.interface';
+export { AUTH_DEFAULTS, ADMIN_ROLE } from './auth.constants';
+export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
+
+// Protecting routes.
 export { Public } from './decorators/public.decorator';
-export { AuthValidationPipe, MAX_BODY_DEPTH } from './dto/auth-validation.pipe';
 export { Roles } from './decorators/roles.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
-export { JwtStrategy } from './strategies/jwt.strategy';
-export { AccessTokenVerifier, InvalidAccessTokenError } from './tokens/access-token.verifier';
-export { PasswordHasher } from './passwords/password-hasher.service';
-export { Session } from './sessions/session.entity';
-export { RefreshToken } from './refresh-tokens/refresh-token.entity';
-export { SigningKey } from './keys/signing-key.entity';
-export { importPrivateKey } from './keys/key-material';
-export { SigningKeysService } from './keys/signing-keys.service';
-export { SigningKeyRepository } from './keys/signing-key.repository';
-export {
-  revokeSigningKey,
-  rotateSigningKey,
-  type RevocationResult,
-  type RotationResult,
-} from './keys/key-rotation';
-export { AUTH_MIGRATIONS } from './migrations';
+export type {
+  AccessTokenClaims,
+  AuthenticatedRequest,
+  AuthPrincipal,
+} from './interfaces/auth-principal.interface';
+
+// The host's users.
 export {
   AuthUserStore,
   toPublicUser,
@@ -53,15 +41,37 @@ export {
   type NewAuthUser,
   type PublicUser,
 } from './users/auth-user-store';
-export type {
-  AccessTokenAlgorithm,
-  AuthModuleOptions,
-  LoginAttemptOptions,
-  PasswordHashingOptions,
-  RefreshTokenBinding,
-} from './interfaces/auth-module-options.interface';
-export type { AuthPrincipal, AccessTokenClaims } from './interfaces/auth-principal.interface';
+export { PasswordHasher } from './passwords/password-hasher.service';
+
+// Services a host may call.
+export { AuthService, type ClientContext } from './auth.service';
+export { SessionsService, type SessionView } from './sessions/sessions.service';
+export { AccessTokenVerifier } from './tokens/access-token.verifier';
 export type { TokenResponse } from './tokens/token-response';
 
-/** Entities the host's TypeORM connection must know (or use `autoLoadEntities`). */
+// Storage: entities and migrations for the host's TypeORM connection; failed-login counters.
 export { AUTH_ENTITIES } from './auth.entities';
+export { AUTH_MIGRATIONS } from './migrations';
+export { Session } from './sessions/session.entity';
+export { RefreshToken } from './refresh-tokens/refresh-token.entity';
+export { SigningKey } from './keys/signing-key.entity';
+export {
+  LoginAttemptStore,
+  MemoryLoginAttemptStore,
+  type LoginAttemptState,
+} from './login-attempts/login-attempt-store';
+
+// Events and errors.
+export {
+  AuthEvent,
+  type AuthEventName,
+  type AuthEventPayloads,
+  type LoginFailureReason,
+  type SessionEndReason,
+  type TokenReuseReason,
+} from './events/auth-events';
+export { InvalidAccessTokenError } from './tokens/access-token.verifier';
+export { LoginLockedException } from './login-attempts/login-locked.exception';
+
+// Validation the module applies to its own routes, for hosts that want the same for theirs.
+export { AuthValidationPipe, MAX_BODY_DEPTH } from './dto/auth-validation.pipe';

@@ -2,7 +2,8 @@
 // `node dist/src/cli/keys.js rotate`). Talks to the database the environment names.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { AUTH_DEFAULTS, revokeSigningKey, rotateSigningKey, SigningKeyRepository } from '../auth';
+import { AUTH_DEFAULTS } from '../auth';
+import { revokeSigningKey, rotateSigningKey, SigningKeyRepository } from '../auth/keys';
 import { loadConfiguration } from '../config/configuration';
 import { ConfigurationError } from '../config/env.validation';
 import { openDatabase } from '../database/data-source';

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type AuthModuleOptions, importPrivateKey } from '../auth';
+import type { AuthModuleOptions } from '../auth';
+import { importPrivateKey } from '../auth/keys';
 import type { RateLimitConfig } from '../rate-limit/rate-limit.module';
 import { ConfigurationError, validateEnvironment } from './env.validation';
 

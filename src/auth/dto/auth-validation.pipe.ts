@@ -4,6 +4,8 @@ import {
   Injectable,
   ValidationPipe,
 } from '@nestjs/common';
+import * as classTransformer from 'class-transformer';
+import * as classValidator from 'class-validator';
 
 /** Deeper bodies are refused before class-transformer, which recurses once per level. */
 export const MAX_BODY_DEPTH = 32;
@@ -16,7 +18,14 @@ export const MAX_BODY_DEPTH = 32;
 @Injectable()
 export class AuthValidationPipe extends ValidationPipe {
   constructor() {
-    super({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // The copies the DTOs were decorated with, not whichever the host's @nestjs/common finds.
+      validatorPackage: classValidator,
+      transformerPackage: classTransformer,
+    });
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {

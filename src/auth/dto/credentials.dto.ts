@@ -29,7 +29,7 @@ export class LoginDto {
   @Matches(NO_NUL, NO_NUL_MESSAGE)
   device?: string;
 
-  /** A stable id of this client install; the session is bound to it (AUTH_REFRESH_BINDING). */
+  /** A stable id of this client install; the session is bound to it (option `refreshBinding`). */
   @IsDeviceId()
   device_id?: string;
 }

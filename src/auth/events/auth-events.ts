@@ -10,7 +10,7 @@ export type SessionEndReason =
 
 /**
  * What gave a stolen refresh token away: a rotated token presented after the grace window, or
- * (with `AUTH_REFRESH_BINDING=device`) a refresh without the device id its session is bound to.
+ * (with `refreshBinding: 'device'`) a refresh without the device id its session is bound to.
  */
 export type TokenReuseReason = 'rotated_token' | 'device_mismatch';
 

@@ -116,6 +116,12 @@ export interface AuthModuleOptions {
    * @default true
    */
   cookieSecure?: boolean;
+  /**
+   * `Path` of the refresh-token cookie. Set it when the app serves the module's routes under a
+   * global prefix (`app.setGlobalPrefix('api')` needs `'/api/auth'`).
+   * @default '/auth', behind the module's `routePrefix`
+   */
+  cookiePath?: string;
   /** Per-account failed-login limit. */
   loginAttempts?: LoginAttemptOptions;
   /**
@@ -129,9 +135,23 @@ export interface AuthModuleOptions {
 
 /** Options after defaults are applied. */
 export type ResolvedAuthOptions = Required<
-  Omit<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore'>
+  Omit<
+    AuthModuleOptions,
+    'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore' | 'cookiePath'
+  >
 > &
-  Pick<AuthModuleOptions, 'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore'> & {
+  Pick<
+    AuthModuleOptions,
+    'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore' | 'cookiePath'
+  > & {
     passwordHashing: Required<PasswordHashingOptions>;
     loginAttempts: Required<LoginAttemptOptions>;
   };
+
+/**
+ * A class that supplies the options, for `AuthModule.forRootAsync({ useClass })`.
+ * @publicApi
+ */
+export interface AuthOptionsFactory {
+  createAuthOptions(): AuthModuleOptions | Promise<AuthModuleOptions>;
+}

@@ -32,7 +32,7 @@ export function importPrivateKey(algorithm: AsymmetricAlgorithm, pem: string): K
     key = createPrivateKey(pem);
   } catch {
     throw new Error(
-      'AuthModule: the private key is not a readable PEM private key (AUTH_JWT_PRIVATE_KEY).',
+      'AuthModule: the private key is not a readable PEM private key: check the `privateKey` option.',
     );
   }
   const fits =
@@ -41,7 +41,7 @@ export function importPrivateKey(algorithm: AsymmetricAlgorithm, pem: string): K
       : key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
   if (!fits) {
     throw new Error(
-      `AuthModule: the private key does not fit ${algorithm}; ES256 needs a P-256 EC key, RS256 an RSA key of at least 2048 bits (AUTH_JWT_PRIVATE_KEY).`,
+      `AuthModule: the private key does not fit ${algorithm}; ES256 needs a P-256 EC key, RS256 an RSA key of at least 2048 bits: check the 'privateKey' option.`,
     );
   }
   return key;

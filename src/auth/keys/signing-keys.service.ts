@@ -1,12 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey } from 'node:crypto';
-import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import {
   type ActiveKey,
@@ -16,6 +9,7 @@ import {
   publicJwk,
 } from './key-material';
 import { SigningKeyRepository, type StoredKey } from './signing-key.repository';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** How often every instance re-reads the keys table (NOTIFY makes it immediate). */
 export const KEY_RELOAD_INTERVAL_MS = 15_000;
@@ -41,7 +35,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   private reloadTimer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly repository: SigningKeyRepository,
   ) {}
 

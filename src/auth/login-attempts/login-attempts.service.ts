@@ -1,18 +1,12 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import type { LoginAttemptStore } from './login-attempt-store';
+import { LoginLockedException } from './login-locked.exception';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** The store the module counts with: `options.loginAttemptStore`, or one in memory. */
 export const LOGIN_ATTEMPT_STORE = Symbol('LOGIN_ATTEMPT_STORE');
-
-/** 429 for an account past its failed-login limit; `Retry-After` tells when to try again. */
-export class LoginLockedException extends HttpException {
-  constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed logins for this account; try again later', HttpStatus.TOO_MANY_REQUESTS);
-  }
-}
 
 /**
  * Locks an account after `maxFailures` failed logins within the window: every login for it
@@ -22,7 +16,7 @@ export class LoginLockedException extends HttpException {
 @Injectable()
 export class LoginAttemptsService {
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     @Inject(LOGIN_ATTEMPT_STORE) private readonly store: LoginAttemptStore,
   ) {}
 

@@ -1,24 +1,26 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { AUTH_OPTIONS } from '../auth.constants';
+import { AUTH_ROUTE_PREFIX } from '../auth.constants';
 import { Public } from '../decorators/public.decorator';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { OAuthService } from './oauth.service';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** RFC 8414 authorization-server metadata and the JWK set resource servers verify with. */
 @Controller('.well-known')
 @Public()
 export class MetadataController {
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly keys: SigningKeysService,
     private readonly oauth: OAuthService,
+    @Inject(AUTH_ROUTE_PREFIX) private readonly routePrefix: string,
   ) {}
 
   @Get('oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
   metadata() {
-    const base = this.options.issuer.replace(/\/+$/, '');
+    const base = this.options.issuer.replace(/\/+$/, '') + this.routePrefix;
     return {
       issuer: this.options.issuer,
       token_endpoint: `${base}/oauth/token`,

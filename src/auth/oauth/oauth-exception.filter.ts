@@ -5,8 +5,8 @@ import {
   HttpException,
   HttpStatus,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { LoginLockedException } from '../login-attempts/login-attempts.service';
+import { HttpAdapterHost } from '@nestjs/core';
+import { LoginLockedException } from '../login-attempts/login-locked.exception';
 import { OAuthError, type OAuthErrorCode } from './oauth-error';
 
 /**
@@ -16,17 +16,18 @@ import { OAuthError, type OAuthErrorCode } from './oauth-error';
  */
 @Catch(OAuthError, HttpException)
 export class OAuthExceptionFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: OAuthError | HttpException, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { httpAdapter } = this.adapterHost;
+    const response: unknown = host.switchToHttp().getResponse();
     const { status, body } = toOAuthResponse(exception);
     if (exception instanceof LoginLockedException) {
-      void reply.header('Retry-After', String(exception.retryAfterSeconds));
+      httpAdapter.setHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
     }
-    void reply
-      .status(status)
-      .header('Cache-Control', 'no-store')
-      .header('Pragma', 'no-cache')
-      .send(body);
+    httpAdapter.setHeader(response, 'Cache-Control', 'no-store');
+    httpAdapter.setHeader(response, 'Pragma', 'no-cache');
+    httpAdapter.reply(response, body, status);
   }
 }
 

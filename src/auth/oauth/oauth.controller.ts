@@ -8,8 +8,8 @@ import {
   Req,
   UseFilters,
 } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import { Public } from '../decorators/public.decorator';
+import { type AuthRequest, clientOf } from '../http/auth-request';
 import type { TokenResponse } from '../tokens/token-response';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthParameters } from './oauth-parameters';
@@ -29,11 +29,8 @@ export class OAuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  token(@Body() body: unknown, @Req() request: FastifyRequest): Promise<TokenResponse> {
-    return this.oauth.token(OAuthParameters.from(body), {
-      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-      ip: request.ip ?? null,
-    });
+  token(@Body() body: unknown, @Req() request: AuthRequest): Promise<TokenResponse> {
+    return this.oauth.token(OAuthParameters.from(body), clientOf(request));
   }
 
   /** 200 for any token, known or not (RFC 7009 §2.2). */

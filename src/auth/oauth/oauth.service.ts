@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS } from '../auth.constants';
+import { Injectable } from '@nestjs/common';
 import { AuthService, type ClientContext } from '../auth.service';
 import { deviceIdProblem } from '../dto/device-id';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
@@ -9,12 +8,13 @@ import { AccessTokenVerifier } from '../tokens/access-token.verifier';
 import { type TokenResponse, toTokenResponse } from '../tokens/token-response';
 import { OAuthError } from './oauth-error';
 import type { OAuthParameters } from './oauth-parameters';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** The OAuth grants, over the same login, rotation and revocation as `/auth/*`. */
 @Injectable()
 export class OAuthService {
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly verifier: AccessTokenVerifier,

@@ -1,7 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /**
  * argon2id hashing. `@node-rs/argon2` runs on the libuv thread pool, never on the event loop,
@@ -11,7 +11,7 @@ import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.inte
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
 
-  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {}
+  constructor(@InjectAuthOptions() private readonly options: ResolvedAuthOptions) {}
 
   hash(password: string): Promise<string> {
     return hash(password, { algorithm: Algorithm.Argon2id, ...this.options.passwordHashing });

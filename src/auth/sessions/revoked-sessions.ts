@@ -1,7 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS } from '../auth.constants';
+import { Injectable } from '@nestjs/common';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { SessionRepository } from './session.repository';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /**
  * Sessions that ended while access tokens issued for them may still be unexpired. The guard
@@ -16,7 +16,7 @@ export class RevokedSessions {
   private lastPruneMs = 0;
 
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly sessions: SessionRepository,
   ) {}
 

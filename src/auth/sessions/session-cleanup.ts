@@ -1,12 +1,17 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
-import { AUTH_OPTIONS } from '../auth.constants';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { SessionRepository } from './session.repository';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 const BATCH_SIZE = 5000;
 /** At most this many batches a run; the next hourly run continues. */
 const MAX_BATCHES = 200;
+const RUN_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * Keeps the session and refresh-token tables bounded. A session's rows go once it has ended
@@ -15,15 +20,28 @@ const MAX_BATCHES = 200;
  * every rotated token: reuse detection needs them for as long as the session could be alive.
  */
 @Injectable()
-export class SessionCleanup {
+export class SessionCleanup implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SessionCleanup.name);
+  private timer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly sessions: SessionRepository,
   ) {}
 
-  @Cron(CronExpression.EVERY_HOUR, { name: 'auth-session-cleanup' })
+  /**
+   * Hourly, on a timer of its own: the module does not register `@nestjs/schedule` (a global
+   * scheduler) behind the host's back. Unref'd, so it never keeps the process alive.
+   */
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.deleteEndedSessions(), RUN_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
   async deleteEndedSessions(now = new Date()): Promise<number> {
     const horizonMs = (this.options.accessTokenTtl + this.options.clockTolerance) * 1000;
     const endedBefore = new Date(now.getTime() - horizonMs);

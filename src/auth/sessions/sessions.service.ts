@@ -1,11 +1,11 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { AUTH_OPTIONS } from '../auth.constants';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuthEventPublisher } from '../events/auth-event-publisher';
 import { AuthEvent, type SessionEndReason } from '../events/auth-events';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
 import { RevokedSessions } from './revoked-sessions';
 import { type Liveness, type RevokedSession, SessionRepository } from './session.repository';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** A session in `GET /auth/sessions`. */
 export interface SessionView {
@@ -27,7 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class SessionsService {
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly sessions: SessionRepository,
     private readonly revokedSessions: RevokedSessions,
     private readonly events: AuthEventPublisher,

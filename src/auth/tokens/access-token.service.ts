@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHmac, randomUUID, sign } from 'node:crypto';
-import { ACCESS_TOKEN_TYPE, AUTH_OPTIONS } from '../auth.constants';
+import { ACCESS_TOKEN_TYPE } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import type { AccessTokenClaims } from '../interfaces/auth-principal.interface';
 import type { ActiveKey } from '../keys/key-material';
 import { SigningKeysService } from '../keys/signing-keys.service';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 export interface AccessTokenSubject {
   userId: string;
@@ -24,7 +25,7 @@ export class AccessTokenService {
   private readonly headers = new WeakMap<ActiveKey, string>();
 
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly keys: SigningKeysService,
   ) {}
 

@@ -1,12 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { verify, type JwtPayload, type VerifyOptions } from 'jsonwebtoken';
-import { ACCESS_TOKEN_TYPE, AUTH_OPTIONS } from '../auth.constants';
+import { ACCESS_TOKEN_TYPE } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { RevokedSessions } from '../sessions/revoked-sessions';
 import { VerifiedTokenCache } from './verified-token-cache';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** Any access token we refuse. The message is for logs; clients only see 401. */
 export class InvalidAccessTokenError extends Error {
@@ -48,7 +49,7 @@ export class AccessTokenVerifier {
   private readonly verified = new VerifiedTokenCache<Verified>(VERIFIED_TOKEN_CACHE_SIZE);
 
   constructor(
-    @Inject(AUTH_OPTIONS) options: ResolvedAuthOptions,
+    @InjectAuthOptions() options: ResolvedAuthOptions,
     private readonly keys: SigningKeysService,
     private readonly revokedSessions: RevokedSessions,
   ) {

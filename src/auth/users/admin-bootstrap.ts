@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { ADMIN_ROLE, AUTH_OPTIONS } from '../auth.constants';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ADMIN_ROLE } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
 import { PasswordHasher } from '../passwords/password-hasher.service';
 import { AuthUserStore } from './auth-user-store';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 
 /** Makes sure the configured admin user exists. Safe when several instances start at once. */
 @Injectable()
@@ -10,7 +11,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrap.name);
 
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly users: AuthUserStore,
     private readonly passwords: PasswordHasher,
   ) {}
