@@ -6,12 +6,15 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json .swcrc ormconfig.ts ./
+COPY tsconfig.json tsconfig.build.json tsconfig.lib.json nest-cli.json .swcrc ormconfig.ts ./
 COPY src ./src
 # The demo page and the client SDK (scripts/build-client.mjs writes dist/public and dist/client).
 COPY scripts ./scripts
 COPY client ./client
-RUN npm run build && npm prune --omit=dev
+# No `npm prune --omit=dev`: package.json is the library's manifest (what `npm pack` ships), so
+# the service's own runtime packages (PGlite, Fastify, pino...) are dev dependencies there and a
+# prune would remove them.
+RUN npm run build
 
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \

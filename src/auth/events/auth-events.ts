@@ -18,7 +18,8 @@ export type TokenReuseReason = 'rotated_token' | 'device_mismatch';
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'user_disabled';
 
 /**
- * Events the module emits through `@nestjs/event-emitter`, by name. A host subscribes with
+ * Events the module emits through `@nestjs/event-emitter`, by name, when the app imports
+ * `EventEmitterModule.forRoot()` (every event is logged either way). A host subscribes with
  * `@OnEvent(AuthEvent.LoginFailed)`; the payloads never carry passwords or token values.
  */
 export const AuthEvent = {

@@ -23,6 +23,7 @@ export interface AccessTokenClaims {
   roles: string[];
 }
 
+/** A request the guard has authenticated: `request.user` is the caller (Express or Fastify). */
 export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   user?: AuthPrincipal;

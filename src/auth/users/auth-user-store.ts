@@ -18,6 +18,7 @@ export interface AuthUserChanges {
   roles?: string[];
 }
 
+/** A user the module asks the store to create (registration, the bootstrap admin). */
 export interface NewAuthUser {
   /** Already lower-cased and trimmed. */
   email: string;
@@ -51,6 +52,7 @@ export interface PublicUser {
   createdAt: string;
 }
 
+/** The public view of a stored user, as the module's routes answer it. */
 export function toPublicUser(user: AuthUserRecord): PublicUser {
   return {
     id: user.id,
