@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AuthService } from '../src/auth';
 import { me, refresh, signUp, type TokenPair } from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
 import { sleep } from './support/time';
@@ -24,43 +25,68 @@ describe('refresh: rotation and reuse detection (grace 1 s)', () => {
     await refresh(t, response.body.refresh_token).expect(200);
   });
 
-  it('stores only a SHA-256 of each refresh token', async () => {
+  it('stores only SHA-256 hashes of the current and the previous refresh token', async () => {
     const { tokens } = await signUp(t);
-    const rows: { token_hash: Buffer }[] = await t.dataSource.query(
-      'SELECT token_hash FROM auth_refresh_tokens WHERE session_id = $1',
+    const sha256 = (value: string) => createHash('sha256').update(value).digest();
+    const [login] = await t.dataSource.query(
+      'SELECT token_hash, previous_token_hash FROM auth_sessions WHERE id = $1',
       [tokens.session_id],
     );
-    expect(rows).toHaveLength(1);
-    expect(Buffer.from(rows[0].token_hash)).toEqual(
-      createHash('sha256').update(tokens.refresh_token).digest(),
+    expect(Buffer.from(login.token_hash)).toEqual(sha256(tokens.refresh_token));
+    expect(login.previous_token_hash).toBeNull();
+    const rotated = await refresh(t, tokens.refresh_token).expect(200);
+    const [after] = await t.dataSource.query(
+      'SELECT token_hash, previous_token_hash FROM auth_sessions WHERE id = $1',
+      [tokens.session_id],
     );
-    const dump = JSON.stringify(await t.dataSource.query('SELECT * FROM auth_refresh_tokens'));
-    expect(dump).not.toContain(tokens.refresh_token);
+    expect(Buffer.from(after.token_hash)).toEqual(sha256(rotated.body.refresh_token));
+    expect(Buffer.from(after.previous_token_hash)).toEqual(sha256(tokens.refresh_token));
+    // Nothing at rest holds a token in the clear (bytea columns read as hex and base64 too).
+    const dump = JSON.stringify(
+      await t.dataSource.query(
+        `SELECT s.*, encode(s.successor_box, 'base64') AS box64, encode(s.successor_box, 'escape') AS box_text
+         FROM auth_sessions s WHERE s.id = $1`,
+        [tokens.session_id],
+      ),
+    );
+    for (const token of [tokens.refresh_token, rotated.body.refresh_token]) {
+      expect(dump).not.toContain(token);
+      expect(dump).not.toContain(Buffer.from(token, 'base64url').toString('hex'));
+    }
+    // New sessions write no per-token rows at all.
+    const [{ legacy }] = await t.dataSource.query(
+      'SELECT count(*)::int AS legacy FROM auth_refresh_tokens WHERE session_id = $1',
+      [tokens.session_id],
+    );
+    expect(legacy).toBe(0);
   });
 
-  it('has at least 256 bits of randomness (43 base64url characters) and never repeats', async () => {
+  it('has at least 256 bits of randomness (92 base64url characters) and never repeats', async () => {
     const { tokens } = await signUp(t);
     const seen = new Set([tokens.refresh_token]);
     let current = tokens.refresh_token;
     for (let i = 0; i < 5; i += 1) {
       const response = await refresh(t, current).expect(200);
       current = response.body.refresh_token;
-      expect(current).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(current).toMatch(/^[A-Za-z0-9_-]{92}$/);
       seen.add(current);
     }
     expect(seen.size).toBe(6);
   });
 
-  it('within the grace window, the rotated token yields another pair for the same session', async () => {
+  it('within the grace window, the rotated token answers its one successor again', async () => {
     const { tokens } = await signUp(t);
     const first = await refresh(t, tokens.refresh_token).expect(200);
     const again = await refresh(t, tokens.refresh_token);
     expect(again.status).toBe(200);
     expect(again.body.session_id).toBe(tokens.session_id);
-    expect(again.body.refresh_token).not.toBe(first.body.refresh_token);
-    // Both successors keep working: this was a concurrent tab, not theft.
-    await refresh(t, first.body.refresh_token).expect(200);
-    await refresh(t, again.body.refresh_token).expect(200);
+    // The same refresh token (one chain), with a fresh access token.
+    expect(again.body.refresh_token).toBe(first.body.refresh_token);
+    expect(again.body.access_token).not.toBe(first.body.access_token);
+    await me(t, again.body.access_token).expect(200);
+    // That one successor rotates once; the session goes on.
+    const next = await refresh(t, again.body.refresh_token).expect(200);
+    await refresh(t, next.body.refresh_token).expect(200);
   });
 
   it('after the grace window, reuse answers 401 and revokes the whole session', async () => {
@@ -103,17 +129,20 @@ describe('refresh: rotation and reuse detection (grace 1 s)', () => {
     await refresh(t, tokens.refresh_token).expect(401);
   });
 
-  it('answers 401 once the user is disabled, and ends the session', async () => {
+  it('answers 401 once the user is disabled outside the module and synced, and ends the session', async () => {
     const { id, tokens } = await signUp(t);
     await t.dataSource.query('UPDATE users SET disabled = true WHERE id = $1', [id]);
+    await t.app.get(AuthService).syncUser(id);
     await refresh(t, tokens.refresh_token).expect(401);
+    await me(t, tokens.access_token).expect(401);
     await t.dataSource.query('UPDATE users SET disabled = false WHERE id = $1', [id]);
     await refresh(t, tokens.refresh_token).expect(401);
   });
 
-  it('carries the user’s current roles into the refreshed access token', async () => {
+  it('carries roles changed outside the module (then synced) into the refreshed access token', async () => {
     const { id, tokens } = await signUp(t);
     await t.dataSource.query(`UPDATE users SET roles = '{admin}' WHERE id = $1`, [id]);
+    await t.app.get(AuthService).syncUser(id);
     const response = await refresh(t, tokens.refresh_token).expect(200);
     await t
       .http()
@@ -139,12 +168,12 @@ describe('refresh: concurrency with grace 0', () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 401)).toHaveLength(19);
-    // The database holds exactly one successor.
-    const [{ count }] = await t.dataSource.query(
-      'SELECT count(*)::int AS count FROM auth_refresh_tokens WHERE session_id = $1',
+    // The chain moved exactly once.
+    const [{ generation }] = await t.dataSource.query(
+      'SELECT generation FROM auth_sessions WHERE id = $1',
       [tokens.session_id],
     );
-    expect(count).toBe(2);
+    expect(generation).toBe(2);
   });
 
   it('treats any second presentation as reuse: the session ends', async () => {
@@ -163,19 +192,21 @@ describe('refresh: concurrency within the grace window', () => {
   });
   afterAll(() => t.close());
 
-  it('gives every one of 10 concurrent tabs a working pair in the same session', async () => {
+  it('gives every one of 10 concurrent tabs the same successor in the same session', async () => {
     const { tokens } = await signUp(t);
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => refresh(t, tokens.refresh_token)),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(new Set(responses.map((r) => r.body.session_id))).toEqual(new Set([tokens.session_id]));
-    expect(new Set(responses.map((r) => r.body.refresh_token)).size).toBe(10);
-    const [{ rotated }] = await t.dataSource.query(
-      'SELECT count(*)::int AS rotated FROM auth_refresh_tokens WHERE session_id = $1 AND rotated_at IS NOT NULL',
+    // One chain: every tab holds the one successor, and each got its own access token.
+    expect(new Set(responses.map((r) => r.body.refresh_token)).size).toBe(1);
+    expect(new Set(responses.map((r) => r.body.access_token)).size).toBe(10);
+    const [{ generation }] = await t.dataSource.query(
+      'SELECT generation FROM auth_sessions WHERE id = $1',
       [tokens.session_id],
     );
-    expect(rotated).toBe(1);
+    expect(generation).toBe(2);
   });
 });
 

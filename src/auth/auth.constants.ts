@@ -68,6 +68,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option.',
     );
   }
+  if (resolved.refreshTokenKey !== undefined && Buffer.byteLength(resolved.refreshTokenKey) < 32) {
+    throw new Error(
+      'AuthModule: the `refreshTokenKey` option must be at least 32 bytes; generate one with `openssl rand -base64 48`.',
+    );
+  }
   if (resolved.refreshBinding === 'device' && !resolved.refreshTokens) {
     throw new Error(
       "AuthModule: refreshBinding 'device' binds refresh tokens, and refreshTokens is false; drop one of the two options.",

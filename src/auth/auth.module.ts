@@ -29,6 +29,8 @@ import { SigningKeyRepository } from './keys/signing-key.repository';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
 import { RefreshTokenTransport } from './tokens/refresh-token-transport';
+import { RefreshTokenKeys } from './refresh-tokens/refresh-token-keys';
+import { UserStateRepository } from './users/user-state.repository';
 import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 
 /**
@@ -77,6 +79,8 @@ import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
     AccessTokenService,
     AccessTokenVerifier,
     RefreshTokenTransport,
+    RefreshTokenKeys,
+    UserStateRepository,
     RefreshTokenRepository,
     SessionRepository,
     RevokedSessions,

@@ -68,6 +68,7 @@ export {
   type AuthEventPayloads,
   type LoginFailureReason,
   type SessionEndReason,
+  type TokenReuseKind,
   type TokenReuseReason,
 } from './events/auth-events';
 export { InvalidAccessTokenError } from './tokens/access-token.verifier';

@@ -27,10 +27,15 @@ export class UserAdministrationService {
       roles: changes.roles,
     });
     if (!user) throw new NotFoundException('No such user');
-    if (changes.disabled) {
-      // Also when it was disabled already: a session that slipped through ends now.
-      const endedSessions = await this.sessions.endAllForUser(before.id, 'user_disabled');
-      if (!before.disabled) {
+    if (changes.disabled || changes.roles) {
+      // One transaction: the change is recorded (logins racing it read the user again) and the
+      // sessions end, or carry the new roles from their next refresh. A disable ends them also
+      // when the user was disabled already: a session that slipped through ends now.
+      const endedSessions = await this.sessions.recordUserChange(before.id, {
+        roles: changes.roles ? user.roles : undefined,
+        end: changes.disabled ? { reason: 'user_disabled' } : undefined,
+      });
+      if (changes.disabled && !before.disabled) {
         this.events.publish(AuthEvent.UserDisabled, {
           userId: before.id,
           byUserId: admin.id,

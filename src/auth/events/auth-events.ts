@@ -14,6 +14,15 @@ export type SessionEndReason =
  */
 export type TokenReuseReason = 'rotated_token' | 'device_mismatch';
 
+/**
+ * Which earlier token of a chain was presented, so that an operator can tell a flaky network
+ * (the predecessor again within the grace window: accepted, the same successor answered) from a
+ * theft (the predecessor after the window, an older generation: the session ends) and from a
+ * token of a session that had already ended (refused, nothing more to end).
+ */
+export type TokenReuseKind =
+  'predecessor_within_grace' | 'predecessor_after_grace' | 'older_generation' | 'ended_session';
+
 /** Why a login failed. Never shown to the client, which always sees the same 401. */
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'user_disabled';
 
@@ -42,7 +51,23 @@ export interface AuthEventPayloads {
   [AuthEvent.LoginFailed]: { email: string; reason: LoginFailureReason; ip: string | null };
   /** `withinGrace`: a rotated token presented again inside the grace window. */
   [AuthEvent.TokenRefreshed]: { userId: string; sessionId: string; withinGrace: boolean };
-  [AuthEvent.TokenReuseDetected]: { userId: string; sessionId: string; reason: TokenReuseReason };
+  /**
+   * A refresh token presented again, or away from its device. For `rotated_token`: `kind`,
+   * the generation presented and the session's current one (0 is a token from before
+   * generations), and the milliseconds since the session's last rotation; `accepted` is true
+   * only for the predecessor within the grace window, and `sessionEnded` when this ended it.
+   */
+  [AuthEvent.TokenReuseDetected]: {
+    userId: string;
+    sessionId: string;
+    reason: TokenReuseReason;
+    kind?: TokenReuseKind;
+    presentedGeneration?: number;
+    currentGeneration?: number | null;
+    msSinceRotation?: number | null;
+    accepted: boolean;
+    sessionEnded: boolean;
+  };
   [AuthEvent.SessionRevoked]: { userId: string; sessionId: string; reason: SessionEndReason };
   [AuthEvent.PasswordChanged]: { userId: string; endedSessions: number };
   [AuthEvent.UserDisabled]: { userId: string; byUserId: string; endedSessions: number };

@@ -104,6 +104,14 @@ export interface AuthModuleOptions {
    * generated once and persisted in the database.
    */
   privateKey?: string;
+  /**
+   * Key (at least 32 bytes) that authenticates refresh tokens, so that a token of an earlier
+   * generation is recognised as reuse and a forged one is not. Keep it outside the database
+   * (an environment secret): then even a database dump together with one stolen old token
+   * cannot forge a token. When unset, a key is generated once and kept in the database (a dump
+   * alone still yields no usable token: only hashes are stored).
+   */
+  refreshTokenKey?: string;
   /** argon2id parameters. */
   passwordHashing?: PasswordHashingOptions;
   /**
@@ -137,12 +145,22 @@ export interface AuthModuleOptions {
 export type ResolvedAuthOptions = Required<
   Omit<
     AuthModuleOptions,
-    'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore' | 'cookiePath'
+    | 'secret'
+    | 'privateKey'
+    | 'bootstrapAdmin'
+    | 'loginAttemptStore'
+    | 'cookiePath'
+    | 'refreshTokenKey'
   >
 > &
   Pick<
     AuthModuleOptions,
-    'secret' | 'privateKey' | 'bootstrapAdmin' | 'loginAttemptStore' | 'cookiePath'
+    | 'secret'
+    | 'privateKey'
+    | 'bootstrapAdmin'
+    | 'loginAttemptStore'
+    | 'cookiePath'
+    | 'refreshTokenKey'
   > & {
     passwordHashing: Required<PasswordHashingOptions>;
     loginAttempts: Required<LoginAttemptOptions>;

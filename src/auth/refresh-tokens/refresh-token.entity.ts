@@ -1,6 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** A refresh token, kept only as the SHA-256 of its value. */
+/**
+ * A refresh token issued before sessions kept their chain (releases before generations), kept
+ * only as the SHA-256 of its value; it refreshes once into the session's chain. New sessions
+ * write no rows here.
+ */
 @Entity({ name: 'auth_refresh_tokens' })
 export class RefreshToken {
   @PrimaryColumn('uuid')

@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One login on one device. Every refresh token belongs to exactly one session. */
+/**
+ * One login on one device, with its refresh-token chain: only the current and the previous
+ * token's hashes are kept, however often it rotates.
+ */
 @Entity({ name: 'auth_sessions' })
 export class Session {
   @PrimaryColumn('uuid')
@@ -40,4 +43,28 @@ export class Session {
 
   @Column('text', { name: 'revoked_reason', nullable: true })
   revokedReason!: string | null;
+
+  /** Generation of the current refresh token (1 at login); null without refresh tokens. */
+  @Column('integer', { nullable: true })
+  generation!: number | null;
+
+  /** SHA-256 of the current refresh token. */
+  @Column('bytea', { name: 'token_hash', nullable: true })
+  tokenHash!: Buffer | null;
+
+  /** SHA-256 of the previous refresh token (the grace window's predecessor). */
+  @Column('bytea', { name: 'previous_token_hash', nullable: true })
+  previousTokenHash!: Buffer | null;
+
+  /** When the previous refresh token was rotated. */
+  @Column('timestamptz', { name: 'rotated_at', nullable: true })
+  rotatedAt!: Date | null;
+
+  /** The current refresh token, sealed under a key derived from the previous one. */
+  @Column('bytea', { name: 'successor_box', nullable: true })
+  successorBox!: Buffer | null;
+
+  /** Roles the session's access tokens carry. */
+  @Column('text', { array: true, nullable: true })
+  roles!: string[] | null;
 }

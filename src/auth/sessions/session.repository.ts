@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { REVOCATION_CHANNEL } from '../auth.constants';
 import type { SessionEndReason } from '../events/auth-events';
 
@@ -50,18 +50,20 @@ export class SessionRepository {
     return rows[0] ?? null;
   }
 
-  /** Ends every session of a user, except one if given. */
+  /** Ends every session of a user, except one if given; within `manager`'s transaction if given. */
   revokeAllForUser(
     userId: string,
     reason: SessionEndReason,
     now: Date,
     exceptSessionId?: string,
+    manager?: EntityManager,
   ): Promise<RevokedSession[]> {
     return this.revokeWhere(
       `user_id = $3 AND ($4::uuid IS NULL OR id <> $4)`,
       [userId, exceptSessionId ?? null],
       reason,
       now,
+      manager,
     );
   }
 
@@ -121,8 +123,9 @@ export class SessionRepository {
     params: unknown[],
     reason: SessionEndReason,
     now: Date,
+    manager: EntityManager = this.dataSource.manager,
   ): Promise<RevokedSession[]> {
-    const rows: { id: string; user_id: string }[] = await this.dataSource.query(
+    const rows: { id: string; user_id: string }[] = await manager.query(
       `WITH revoked AS (
          UPDATE auth_sessions SET revoked_at = $1, revoked_reason = $2
          WHERE revoked_at IS NULL AND ${condition}

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuthEventPublisher } from '../events/auth-event-publisher';
 import { AuthEvent, type SessionEndReason } from '../events/auth-events';
 import type { ResolvedAuthOptions } from '../interfaces/auth-module-options.interface';
@@ -6,6 +7,7 @@ import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
 import { RevokedSessions } from './revoked-sessions';
 import { type Liveness, type RevokedSession, SessionRepository } from './session.repository';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { UserStateRepository } from '../users/user-state.repository';
 
 /** A session in `GET /auth/sessions`. */
 export interface SessionView {
@@ -31,6 +33,8 @@ export class SessionsService {
     private readonly sessions: SessionRepository,
     private readonly revokedSessions: RevokedSessions,
     private readonly events: AuthEventPublisher,
+    private readonly userState: UserStateRepository,
+    private readonly dataSource: DataSource,
   ) {}
 
   async listActive(principal: AuthPrincipal): Promise<SessionView[]> {
@@ -68,19 +72,42 @@ export class SessionsService {
     return revoked !== null;
   }
 
-  /** Ends every session of a user (but one, if given); the number ended. */
-  async endAllForUser(
+  /**
+   * Ends every session of a user (but one, if given); the number ended. A login racing it
+   * leaves no session behind from before it (see `recordUserChange`).
+   */
+  endAllForUser(
     userId: string,
     reason: SessionEndReason,
     exceptSessionId?: string,
   ): Promise<number> {
-    const revoked = await this.sessions.revokeAllForUser(
-      userId,
-      reason,
-      new Date(),
-      exceptSessionId,
-    );
-    this.recordRevoked(revoked, reason);
+    return this.recordUserChange(userId, { end: { reason, exceptSessionId } });
+  }
+
+  /**
+   * Records a change to a user (a password change, a disable, a logout-all, new roles) and, in
+   * the same transaction, ends their sessions (all, or all but one) or gives them the new roles.
+   * Once this returns, no login that read the user before the change has a live session, and no
+   * refresh hands out the old roles: both check the user's record in the statement that writes
+   * their session (see UserStateRepository). The number of sessions ended.
+   */
+  async recordUserChange(
+    userId: string,
+    change: { roles?: string[]; end?: { reason: SessionEndReason; exceptSessionId?: string } },
+  ): Promise<number> {
+    const { end } = change;
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      await this.userState.recordChange(manager, userId, change.roles);
+      if (!end) return [];
+      return this.sessions.revokeAllForUser(
+        userId,
+        end.reason,
+        new Date(),
+        end.exceptSessionId,
+        manager,
+      );
+    });
+    if (end) this.recordRevoked(revoked, end.reason);
     return revoked.length;
   }
 
