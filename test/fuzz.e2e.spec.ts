@@ -402,7 +402,8 @@ function shapedBody(endpoint: Endpoint, knownEmail: string): fc.Arbitrary<Body> 
     fc.oneof(text(0, 7), text(129, 140), weirdString),
   );
   const token = validOr(
-    fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    // Both shapes: tokens of the current scheme, and of the release before chains.
+    fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{92}$/), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)),
     fc.oneof(fc.base64String({ maxLength: 100 }), text(0, 600), weirdString),
   );
   const label = validOr(text(0, 100), fc.oneof(text(101, 120), weirdString));

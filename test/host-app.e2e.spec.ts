@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import {
   AuthModule,
+  AuthService,
   type AuthPrincipal,
   type AuthUserChanges,
   type AuthUserRecord,
@@ -251,14 +252,19 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     await getWithBearer(t, '/reports', tokens.access_token).expect(403);
 
     t.store.users.get(id)!.roles = ['manager'];
-    // The roles are read from the store when a token is issued: at login and at refresh.
+    // A login reads the roles from the store.
     const relogged = await login(t, email);
     expect(decodeJwt(relogged.access_token).payload.roles).toEqual(['manager']);
     const response = await getWithBearer(t, '/reports', relogged.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ userId: id });
 
-    const refreshed = await refresh(t, tokens.refresh_token).expect(200);
+    // A refresh carries the session's roles (one round trip): a change made in the host's own
+    // store reaches existing sessions once the host tells the module.
+    const stale = await refresh(t, tokens.refresh_token).expect(200);
+    await getWithBearer(t, '/reports', stale.body.access_token).expect(403);
+    await t.app.get(AuthService).syncUser(id);
+    const refreshed = await refresh(t, stale.body.refresh_token).expect(200);
     await getWithBearer(t, '/reports', refreshed.body.access_token).expect(200);
   });
 

@@ -55,7 +55,7 @@ function expectTokenResponse(response: Response): TokenPair {
     access_token: expect.any(String),
     token_type: 'Bearer',
     expires_in: 900,
-    refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{92}$/),
     refresh_token_expires_in: expect.any(Number),
     session_id: expect.any(String),
   });

@@ -60,6 +60,7 @@ export function loadConfiguration(
       clockTolerance: vars.AUTH_CLOCK_TOLERANCE,
       algorithm: vars.AUTH_JWT_ALG,
       secret: vars.AUTH_JWT_SECRET,
+      refreshTokenKey: vars.AUTH_REFRESH_TOKEN_KEY,
       privateKey,
       registrationOpen: vars.AUTH_REGISTRATION ? vars.AUTH_REGISTRATION === 'open' : undefined,
       cookieSecure: vars.AUTH_COOKIE_SECURE ? vars.AUTH_COOKIE_SECURE === 'true' : undefined,

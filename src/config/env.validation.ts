@@ -104,6 +104,10 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  AUTH_REFRESH_TOKEN_KEY?: string;
+
+  @IsOptional()
+  @IsString()
   AUTH_ADMIN_EMAIL?: string;
 
   @IsOptional()
@@ -169,6 +173,14 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   ) {
     throw new ConfigurationError(
       'Invalid configuration. AUTH_JWT_SECRET must be set to at least 32 bytes when AUTH_JWT_ALG is HS256.',
+    );
+  }
+  if (
+    variables.AUTH_REFRESH_TOKEN_KEY !== undefined &&
+    Buffer.byteLength(variables.AUTH_REFRESH_TOKEN_KEY) < 32
+  ) {
+    throw new ConfigurationError(
+      'Invalid configuration. AUTH_REFRESH_TOKEN_KEY must be at least 32 bytes (openssl rand -base64 48).',
     );
   }
   if (variables.AUTH_REFRESH_BINDING === 'device' && variables.AUTH_REFRESH_TOKENS === 'off') {
