@@ -36,7 +36,9 @@ export function loadConfiguration(
     try {
       importPrivateKey(vars.AUTH_JWT_ALG ?? 'ES256', privateKey);
     } catch (error) {
-      throw new ConfigurationError(`Invalid configuration. ${(error as Error).message}`);
+      throw new ConfigurationError(
+        `Invalid configuration. AUTH_JWT_PRIVATE_KEY: ${(error as Error).message}`,
+      );
     }
   }
   return {
