@@ -24,7 +24,8 @@ export class RefreshTokenKeys implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.options.refreshTokens) return;
+    // Loaded in access-token-only mode too: a refresh token presented there is still parsed
+    // (and refused), never a 500.
     const configured = this.options.refreshTokenKey;
     const key = configured ? Buffer.from(configured, 'utf8') : await this.storedKey();
     this.current = new RefreshTokenCodec(key);
