@@ -44,51 +44,40 @@ export async function createBenchDatabase(
 }
 
 /**
- * Tops the stored refresh tokens up to `total` with one INSERT ... SELECT generate_series:
- * sessions of 10 tokens (9 rotated, 1 current), all ids and hashes distinct from real ones.
- * Keys are generated in index order, so each index grows at its edge instead of at random
- * pages: about 10x faster, and the resulting indexes are as packed as a freshly built one.
+ * Tops the stored sessions up to `total` with one INSERT ... SELECT generate_series: live
+ * sessions with a refresh-token chain (a generation, the hashes of the current and previous
+ * token, a sealed successor and roles, as a real rotation leaves them), all ids and hashes
+ * distinct from real ones. A session keeps one row however often it rotated, so sessions are
+ * what grows with users. Keys are generated in index order, so the index grows at its edge
+ * instead of at random pages: about 10x faster, and as packed as a freshly built one.
  * `round` keeps the ids of successive top-ups apart.
  */
-export async function seedRefreshTokens(
+export async function seedSessions(
   database: BenchDatabase,
   total: number,
   round: number,
 ): Promise<{ before: number; after: number; ms: number }> {
   return database.session(async (query) => {
     const count = async () =>
-      Number((await query<{ n: string }>('SELECT count(*) AS n FROM auth_refresh_tokens'))[0].n);
+      Number((await query<{ n: string }>('SELECT count(*) AS n FROM auth_sessions'))[0].n);
     const before = await count();
     const missing = total - before;
     const startedAt = performance.now();
     if (missing > 0) {
-      // Each token references a session inserted by the same statement: the foreign-key check,
-      // half the time of the insert, can be skipped as pg_restore --disable-triggers does. It
-      // takes a superuser; without one the check runs.
-      await query('SET session_replication_role = replica').catch(() => undefined);
       const prefix = round.toString(16).padStart(8, '0');
       await query(
-        `WITH numbered AS (
-           SELECT row_number() OVER (ORDER BY h) - 1 AS k, h
-           FROM (SELECT sha256(int4send(g) || int4send($2::int)) AS h
-                 FROM generate_series(1, $1::int) g) hashes
-         ), seeded_sessions AS (
-           INSERT INTO auth_sessions (id, user_id, device, created_at, last_used_at, expires_at)
-           SELECT ($3 || lpad(to_hex(s), 12, '0'))::uuid, 'bench-seed', 'bench seed',
-                  now(), now(), now() + interval '30 days'
-           FROM generate_series(0, ($1::int - 1) / 10) s
-           RETURNING id
-         )
-         INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at, rotated_at)
-         SELECT ($4 || lpad(to_hex(k), 12, '0'))::uuid, ($3 || lpad(to_hex(k / 10), 12, '0'))::uuid,
-                h, now(), CASE WHEN k % 10 < 9 THEN now() END
-         FROM numbered
-         WHERE EXISTS (SELECT 1 FROM seeded_sessions)`,
-        [missing, round, `${prefix}-0000-4000-8000-`, `${prefix}-0000-4000-9000-`],
+        `INSERT INTO auth_sessions (id, user_id, device, created_at, last_used_at, expires_at,
+           generation, token_hash, previous_token_hash, rotated_at, successor_box, roles)
+         SELECT ($3 || lpad(to_hex(s), 12, '0'))::uuid, 'bench-seed', 'bench seed',
+                now(), now(), now() + interval '30 days', 10,
+                sha256(int4send(s) || int4send($2::int) || '\x01'::bytea),
+                sha256(int4send(s) || int4send($2::int) || '\x02'::bytea),
+                now(), sha256(int4send(s)) || sha256(int4send($2::int)), '{}'
+         FROM generate_series(0, $1::int - 1) s`,
+        [missing, round, `${prefix}-0000-4000-8000-`],
       );
-      await query('RESET session_replication_role');
       // Fresh statistics, as autovacuum would gather them on a table that grew this much.
-      await query('ANALYZE auth_refresh_tokens, auth_sessions');
+      await query('ANALYZE auth_sessions');
     }
     return { before, after: await count(), ms: performance.now() - startedAt };
   });

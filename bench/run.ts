@@ -27,7 +27,7 @@ import {
   rotatingBearerRequests,
   type TokenPair,
 } from './auth-http';
-import { type BenchDatabase, createBenchDatabase, seedRefreshTokens } from './database';
+import { type BenchDatabase, createBenchDatabase, seedSessions } from './database';
 import { type LoadResult, type LoadSpec, median, type RequestSpec, runLoad } from './load';
 import { killStartedProcesses, type RunningProcess, startProcess } from './processes';
 import { type Figure, renderReport, writeReport } from './report';
@@ -57,7 +57,7 @@ interface Settings {
   /** The guarded-route probe that runs alongside logins. */
   probe: { connections: number; rate: number };
   /** Stored refresh tokens for the refresh-latency comparison. */
-  storedTokens: [number, number];
+  storedSessions: [number, number];
   /** Distinct tokens of the cache-miss run: more than the cache holds. */
   coldTokens: number;
   startSamples: number;
@@ -76,7 +76,7 @@ const FULL: Settings = {
   connections: 50,
   loginClients: 8,
   probe: { connections: 10, rate: 2000 },
-  storedTokens: [10_000, 1_000_000],
+  storedSessions: [10_000, 1_000_000],
   coldTokens: 20_000,
   startSamples: 3,
   tutorialS: 20,
@@ -94,7 +94,7 @@ const QUICK: Settings = {
   connections: 50,
   loginClients: 8,
   probe: { connections: 10, rate: 2000 },
-  storedTokens: [2_000, 20_000],
+  storedSessions: [2_000, 20_000],
   coldTokens: 12_000,
   startSamples: 1,
   tutorialS: 6,
@@ -206,10 +206,10 @@ async function main(): Promise<void> {
       // interleaved rounds, so that the other jobs of the machine weigh on both alike.
       const largeDatabase = await createBenchDatabase(serverUrl, workDir);
       cleanups.push(() => largeDatabase.drop());
-      const storedSmall = await seedStored(settings.storedTokens[0], 1);
+      const storedSmall = await seedStored(settings.storedSessions[0], 1);
       let large = await startService('service-large', largeDatabase.env); // migrates it
       if (largeDatabase.kind === 'embedded') await large.stop();
-      const storedLarge = (await seed(largeDatabase, settings.storedTokens[1], 2)).after;
+      const storedLarge = (await seed(largeDatabase, settings.storedSessions[1], 2)).after;
       if (largeDatabase.kind === 'embedded') {
         large = await startService('service-large-seeded', largeDatabase.env);
       }
@@ -621,7 +621,7 @@ function medianResult(results: Measured[]): Measured {
 
 function refreshFigure(result: Measured, stored: number): Figure {
   return {
-    figure: `refresh rotations/s on ${count(result.connections)} concurrent sessions, ${count(stored)} tokens stored at start (p50 / p99; medians of the rounds)`,
+    figure: `refresh rotations/s on ${count(result.connections)} concurrent sessions, ${count(stored)} sessions stored at start (p50 / p99; medians of the rounds)`,
     result: `**${rate(result.rps)}/s** (${ms(result.p50)} / **${ms(result.p99)}**); service CPU ${result.cpuUs?.toFixed(0)} µs/rotation`,
     target: '>= 1,500/s, p99 <= 50 ms',
     met: result.rps >= 1500 && result.p99 <= 50,
@@ -637,7 +637,7 @@ function scaleFigure(
   const growths = large.map((result, round) => result.p50 / small[round].p50);
   const growth = median(growths);
   return {
-    figure: `refresh p50 with ${count(storedLarge)} vs ${count(storedSmall)} tokens stored (two databases, interleaved rounds)`,
+    figure: `refresh p50 with ${count(storedLarge)} vs ${count(storedSmall)} sessions stored (two databases, interleaved rounds)`,
     result: `${ms(median(large.map((r) => r.p50)))} vs ${ms(median(small.map((r) => r.p50)))} = **${ratio(growth)}x**${spread(growths)}`,
     target: '<= 1.2x',
     met: growth <= 1.2,
@@ -649,10 +649,8 @@ async function seed(
   total: number,
   round: number,
 ): Promise<{ after: number }> {
-  const seeded = await seedRefreshTokens(database, total, round);
-  log(
-    `seeded refresh tokens: ${count(seeded.before)} -> ${count(seeded.after)} in ${ms(seeded.ms)}`,
-  );
+  const seeded = await seedSessions(database, total, round);
+  log(`seeded sessions: ${count(seeded.before)} -> ${count(seeded.after)} in ${ms(seeded.ms)}`);
   return seeded;
 }
 
