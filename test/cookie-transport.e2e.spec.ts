@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
 import { PASSWORD, register, signUp } from './support/auth-client';
 import { createTestApp, type TestApp } from './support/test-app';
@@ -179,14 +180,16 @@ describe('cookie transport of the refresh token (Auth-Transport: cookie)', () =>
       expect(reused.headers['set-cookie']).toBeUndefined();
     });
 
-    it('records the presented token as rotated', async () => {
+    it("records the presented token as rotated: the session's chain moves on", async () => {
       const { cookie, body } = await cookieSignUp(t);
       await cookieRefresh(t, cookie).expect(200);
-      const rows: { rotated: boolean }[] = await t.dataSource.query(
-        'SELECT rotated_at IS NOT NULL AS rotated FROM auth_refresh_tokens WHERE session_id = $1 ORDER BY created_at',
+      const rows: { generation: number; previous: Buffer }[] = await t.dataSource.query(
+        'SELECT generation, previous_token_hash AS previous FROM auth_sessions WHERE id = $1',
         [body.session_id],
       );
-      expect(rows.map((row) => row.rotated)).toEqual([true, false]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].generation).toBe(2);
+      expect(Buffer.from(rows[0].previous)).toEqual(createHash('sha256').update(cookie).digest());
     });
 
     it('without the header ignores the cookie: 401 and no rotation', async () => {

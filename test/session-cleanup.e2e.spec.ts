@@ -93,7 +93,7 @@ describe('the session cleanup timer', () => {
     jest.useFakeTimers();
     const deleteEnded = jest.fn().mockResolvedValue(0);
     const cleanup = new SessionCleanup(
-      { ...AUTH_DEFAULTS, issuer: 'https://issuer.test' } as unknown as ResolvedAuthOptions,
+      { ...AUTH_DEFAULTS, issuer: 'https://issuer.test' },
       { deleteEnded } as unknown as SessionRepository,
     );
     cleanup.onApplicationBootstrap();

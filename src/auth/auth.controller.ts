@@ -1,5 +1,4 @@
 import {
-  Body,
   Controller,
   Get,
   Header,
@@ -12,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AuthService } from './auth.service';
+import { AuthBody } from './decorators/auth-body.decorator';
 import { AuthRoutes } from './decorators/auth-routes.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
@@ -36,8 +36,9 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   async login(
-    @Body() body: LoginDto,
+    @AuthBody() body: LoginDto,
     @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
@@ -50,8 +51,9 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   async refresh(
-    @Body() body: RefreshDto = {},
+    @AuthBody() body: RefreshDto = {},
     @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
@@ -66,7 +68,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(
-    @Body() body: RefreshTokenDto = {},
+    @AuthBody() body: RefreshTokenDto = {},
     @CurrentUser() principal: AuthPrincipal | undefined,
     @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,
@@ -92,7 +94,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   changePassword(
     @CurrentUser() principal: AuthPrincipal,
-    @Body() body: ChangePasswordDto,
+    @AuthBody() body: ChangePasswordDto,
   ): Promise<void> {
     return this.auth.changePassword(principal, body);
   }

@@ -1,6 +1,12 @@
-import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import {
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AUTH_OPTIONS, resolveAuthOptions } from './auth.constants';
+import { AUTH_OPTIONS, AUTH_ROUTE_PREFIX, resolveAuthOptions } from './auth.constants';
 import { UserAdministrationService } from './admin/user-administration.service';
 import { AUTH_ENTITIES } from './auth.entities';
 import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
@@ -99,15 +105,19 @@ import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
   ],
 })
 export class AuthModule extends ConfigurableModuleClass implements NestModule {
-  constructor(@InjectAuthOptions() private readonly options: ResolvedAuthOptions) {
+  constructor(
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    @Inject(AUTH_ROUTE_PREFIX) private readonly routePrefix: string,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     if (!this.options.refreshTokens) {
+      // A path given to forRoutes() does not get the RouterModule path of `routePrefix`.
       consumer
         .apply(RefreshTokensDisabledMiddleware)
-        .forRoutes({ path: 'auth/refresh', method: RequestMethod.POST });
+        .forRoutes({ path: `${this.routePrefix}/auth/refresh`, method: RequestMethod.POST });
     }
   }
 }

@@ -1,5 +1,6 @@
-import { Body, Controller, Param, Patch } from '@nestjs/common';
+import { Controller, Param, Patch } from '@nestjs/common';
 import { ADMIN_ROLE } from '../auth.constants';
+import { AuthBody } from '../decorators/auth-body.decorator';
 import { AuthRoutes } from '../decorators/auth-routes.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Roles } from '../decorators/roles.decorator';
@@ -18,7 +19,7 @@ export class AdminUsersController {
   update(
     @CurrentUser() admin: AuthPrincipal,
     @Param('id') userId: string,
-    @Body() body: UpdateUserDto,
+    @AuthBody() body: UpdateUserDto,
   ): Promise<PublicUser> {
     return this.administration.update(admin, userId, body);
   }

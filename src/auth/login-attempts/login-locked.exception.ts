@@ -6,6 +6,15 @@ import { HttpException, HttpStatus } from '@nestjs/common';
  */
 export class LoginLockedException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed logins for this account; try again later', HttpStatus.TOO_MANY_REQUESTS);
+    // A JSON body as Nest's own exceptions have: given a bare string, an exception filter that
+    // replies with `getResponse()` would send text (text/html on Express, text/plain on Fastify).
+    super(
+      HttpException.createBody(
+        'Too many failed logins for this account; try again later',
+        'Too Many Requests',
+        HttpStatus.TOO_MANY_REQUESTS,
+      ),
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 }

@@ -51,6 +51,11 @@ function toOAuthResponse(exception: OAuthError | HttpException) {
       body: { error: code, error_description: exception.message },
     };
   }
-  // Not an OAuth condition (413, 429, 503...): keep the status and the usual body.
-  return { status, body: exception.getResponse() };
+  // Not an OAuth condition (413, 429, 503...): keep the status and the body Nest's own filter
+  // would send, which for a bare string is `{ statusCode, message }`, never text.
+  const response = exception.getResponse();
+  return {
+    status,
+    body: typeof response === 'object' ? response : { statusCode: status, message: response },
+  };
 }

@@ -7,10 +7,12 @@ import {
   Post,
   Req,
   UseFilters,
+  UseInterceptors,
 } from '@nestjs/common';
 import { Public } from '../decorators/public.decorator';
 import { type AuthRequest, clientOf } from '../http/auth-request';
 import type { TokenResponse } from '../tokens/token-response';
+import { OAuthBodyInterceptor } from './oauth-body.interceptor';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthParameters } from './oauth-parameters';
 import { OAuthService } from './oauth.service';
@@ -22,6 +24,7 @@ import { OAuthService } from './oauth.service';
 @Controller('oauth')
 @Public()
 @UseFilters(OAuthExceptionFilter)
+@UseInterceptors(OAuthBodyInterceptor)
 export class OAuthController {
   constructor(private readonly oauth: OAuthService) {}
 

@@ -1,5 +1,6 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Controller, Post } from '@nestjs/common';
 import { AuthService } from '../auth.service';
+import { AuthBody } from '../decorators/auth-body.decorator';
 import { AuthRoutes } from '../decorators/auth-routes.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RegisterDto } from '../dto/credentials.dto';
@@ -14,7 +15,7 @@ export class RegistrationController {
   /** 409 when the email is taken; 403 when `registrationOpen` is false. */
   @Public()
   @Post('register')
-  register(@Body() body: RegisterDto): Promise<PublicUser> {
+  register(@AuthBody() body: RegisterDto): Promise<PublicUser> {
     return this.auth.register(body);
   }
 }

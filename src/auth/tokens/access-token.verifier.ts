@@ -36,8 +36,9 @@ interface JoseHeader {
 /**
  * Verifies access tokens per RFC 8725 and RFC 9068, in memory: the key is chosen by `kid` among
  * our own keys only, the algorithm is pinned to that key's, `typ` must be `at+jwt`, and `iss`,
- * `aud`, `exp` (required) and `nbf` are checked with the configured clock tolerance. Nothing in
- * a token makes us fetch or trust a key (`jwk`, `jku`, `x5u` are ignored); `crit` is refused.
+ * `aud`, `exp` (required), `nbf` and `iat` (not in the future) are checked with the configured
+ * clock tolerance. Nothing in a token makes us fetch or trust a key (`jwk`, `jku`, `x5u` are
+ * ignored); `crit` is refused.
  *
  * A token that passed is remembered until its `exp` (bounded, least recently used out first):
  * the same string again skips the signature check, but never the checks that can change, its
@@ -114,7 +115,7 @@ export class AccessTokenVerifier {
 
   /** Checks the claims a verified signature vouches for, and the session's revocation. */
   toPrincipal(claims: JwtPayload): AuthPrincipal {
-    const { sub, sid, roles, jti, exp } = claims as Record<string, unknown>;
+    const { sub, sid, roles, jti, exp, iat } = claims as Record<string, unknown>;
     // jsonwebtoken checks `exp` only when present; RFC 9068 requires it.
     if (
       typeof sub !== 'string' ||
@@ -124,6 +125,14 @@ export class AccessTokenVerifier {
       !roles.every((role) => typeof role === 'string')
     ) {
       throw new InvalidAccessTokenError('malformed claims');
+    }
+    // jsonwebtoken checks `nbf` and `exp`, not `iat`: a token whose issuer's clock ran ahead by
+    // more than the tolerance is refused like one that is not valid yet.
+    if (
+      typeof iat === 'number' &&
+      iat > Date.now() / 1000 + (this.claimChecks.clockTolerance ?? 0)
+    ) {
+      throw new InvalidAccessTokenError('issued in the future');
     }
     if (this.revokedSessions.has(sid)) throw new InvalidAccessTokenError('session ended');
     return { id: sub, sessionId: sid, roles, tokenId: String(jti), expiresAt: exp };

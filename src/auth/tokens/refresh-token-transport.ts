@@ -12,8 +12,9 @@ import { type IssuedTokens, type TokenResponse, toTokenResponse } from './token-
  * `Auth-Transport: cookie`; the cookie is read only when that header is present, which a
  * cross-site form or fetch cannot add without CORS consent (the CSRF defence).
  *
- * The cookie is read from the `Cookie` header and written as a `Set-Cookie` header through the
- * app's HTTP adapter, so it works on Express and Fastify without a cookie plugin in the host.
+ * The cookie is read from the `Cookie` header and appended as a `Set-Cookie` header through the
+ * app's HTTP adapter, so it works on Express and Fastify without a cookie plugin in the host, and
+ * beside the cookies the host's own middleware sets.
  */
 @Injectable()
 export class RefreshTokenTransport {
@@ -65,6 +66,6 @@ export class RefreshTokenTransport {
       maxAge,
       expires,
     });
-    this.adapterHost.httpAdapter.setHeader(response, 'Set-Cookie', cookie);
+    this.adapterHost.httpAdapter.appendHeader(response, 'Set-Cookie', cookie);
   }
 }
