@@ -1,5 +1,4 @@
 import { AUTH_DEFAULTS } from '../src/auth';
-import type { ResolvedAuthOptions } from '../src/auth/interfaces/auth-module-options.interface';
 import type { SessionRepository } from '../src/auth/sessions/session.repository';
 import { SessionCleanup } from '../src/auth/sessions/session-cleanup';
 import { login, refresh, signUp } from './support/auth-client';
