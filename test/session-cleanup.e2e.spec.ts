@@ -91,10 +91,9 @@ describe('the session cleanup timer', () => {
   it('runs every hour from bootstrap until shutdown', async () => {
     jest.useFakeTimers();
     const deleteEnded = jest.fn().mockResolvedValue(0);
-    const cleanup = new SessionCleanup(
-      { ...AUTH_DEFAULTS, issuer: 'https://issuer.test' },
-      { deleteEnded } as unknown as SessionRepository,
-    );
+    const cleanup = new SessionCleanup({ ...AUTH_DEFAULTS, issuer: 'https://issuer.test' }, {
+      deleteEnded,
+    } as unknown as SessionRepository);
     cleanup.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(HOUR - 1);
     expect(deleteEnded).not.toHaveBeenCalled();
