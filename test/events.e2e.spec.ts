@@ -227,6 +227,21 @@ describe('auth events and their log lines', () => {
         payload: { userId: id, sessionId: tokens.session_id, withinGrace: false },
       },
       {
+        // Told apart from a theft: the predecessor within the window, accepted.
+        name: AuthEvent.TokenReuseDetected,
+        payload: {
+          userId: id,
+          sessionId: tokens.session_id,
+          reason: 'rotated_token',
+          kind: 'predecessor_within_grace',
+          presentedGeneration: 1,
+          currentGeneration: 2,
+          msSinceRotation: expect.any(Number),
+          accepted: true,
+          sessionEnded: false,
+        },
+      },
+      {
         name: AuthEvent.TokenRefreshed,
         payload: { userId: id, sessionId: tokens.session_id, withinGrace: true },
       },
@@ -255,7 +270,17 @@ describe('auth events and their log lines', () => {
     expectEvents([
       {
         name: AuthEvent.TokenReuseDetected,
-        payload: { userId: id, sessionId: tokens.session_id, reason: 'rotated_token' },
+        payload: {
+          userId: id,
+          sessionId: tokens.session_id,
+          reason: 'rotated_token',
+          kind: 'predecessor_after_grace',
+          presentedGeneration: 1,
+          currentGeneration: 2,
+          msSinceRotation: expect.any(Number),
+          accepted: false,
+          sessionEnded: true,
+        },
       },
       {
         name: AuthEvent.SessionRevoked,
