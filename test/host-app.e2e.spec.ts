@@ -4,7 +4,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import {
   AuthModule,
-  AuthService,
   type AuthPrincipal,
   type AuthUserChanges,
   type AuthUserRecord,
@@ -259,13 +258,14 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ userId: id });
 
-    // A refresh carries the session's roles (one round trip): a change made in the host's own
-    // store reaches existing sessions once the host tells the module.
-    const stale = await refresh(t, tokens.refresh_token).expect(200);
-    await getWithBearer(t, '/reports', stale.body.access_token).expect(403);
-    await t.app.get(AuthService).syncUser(id);
-    const refreshed = await refresh(t, stale.body.refresh_token).expect(200);
+    // So does a refresh (readUserOnRefresh, the default): the host's own change is seen.
+    const refreshed = await refresh(t, tokens.refresh_token).expect(200);
     await getWithBearer(t, '/reports', refreshed.body.access_token).expect(200);
+
+    // A user the host disables in its own store loses the session at its next refresh.
+    t.store.users.get(id)!.disabled = true;
+    await refresh(t, refreshed.body.refresh_token).expect(401);
+    await getWithBearer(t, '/reports', refreshed.body.access_token).expect(401);
   });
 
   it('lets anyone reach a @Public() host route, and tells it the caller when there is one', async () => {

@@ -157,6 +157,32 @@ async function expectAllEnded(instances: TestApp[], outcomes: LoginOutcome[]): P
     }
   }, 60_000);
 
+  it('concurrent role changes leave every session with the roles the store ends up with', async () => {
+    const { id, email } = await signUp(a);
+    const session = await login(a, email);
+    const admins = [admin, await login(b, ADMIN.email, ADMIN.password)];
+    // Admins change the same user's roles at once, on both instances, round after round.
+    for (let round = 0; round < 8; round += 1) {
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          [a, b][i % 2]
+            .http()
+            .patch(`/admin/users/${id}`)
+            .set('Authorization', `Bearer ${admins[i % 2].access_token}`)
+            .send({ roles: [`role-${round}-${i}`] })
+            .expect(200),
+        ),
+      );
+      const [{ roles: stored }] = await a.dataSource.query(
+        'SELECT roles FROM users WHERE id = $1',
+        [id],
+      );
+      const refreshed = await refresh(round % 2 ? a : b, session.refresh_token).expect(200);
+      session.refresh_token = refreshed.body.refresh_token;
+      expect(decodeJwt(refreshed.body.access_token).payload.roles).toEqual(stored);
+    }
+  }, 60_000);
+
   it('a logout racing refreshes of its session is final', async () => {
     const { email } = await signUp(a);
     const session = await login(a, email);

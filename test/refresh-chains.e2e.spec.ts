@@ -101,12 +101,28 @@ describe('refresh-token chains: one successor within the grace window (grace 1 s
     await me(t, thiefNext.body.access_token).expect(401);
   });
 
+  it('refuses, without ending the session, an older generation while the chain moved on within the window', async () => {
+    const { tokens } = await signUp(t);
+    // A tab rotates twice in quick succession; a slow tab still holds the first token.
+    const second = await refresh(t, tokens.refresh_token).expect(200);
+    const third = await refresh(t, second.body.refresh_token).expect(200);
+    await refresh(t, tokens.refresh_token).expect(401);
+    expect(events.at(-1)).toMatchObject({
+      kind: 'older_generation',
+      accepted: false,
+      sessionEnded: false,
+    });
+    await refresh(t, third.body.refresh_token).expect(200);
+  });
+
   it('detects reuse of any earlier generation, long after it was rotated', async () => {
     const { tokens } = await signUp(t);
     const chain = [tokens.refresh_token];
     for (let i = 0; i < 5; i += 1) {
       chain.push((await refresh(t, chain.at(-1)!).expect(200)).body.refresh_token);
     }
+    await sleep(1100);
+    events.length = 0;
     await refresh(t, chain[2]).expect(401);
     expect(events).toEqual([
       expect.objectContaining({
@@ -139,6 +155,72 @@ describe('refresh-token chains: one successor within the grace window (grace 1 s
     expect(events).toEqual([]);
     await refresh(t, tokens.refresh_token).expect(200);
   });
+});
+
+describe('refresh-token chains: grace 0', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ AUTH_REFRESH_REUSE_GRACE: '0' });
+  });
+  afterAll(() => t.close());
+
+  it('treats the predecessor as reuse even when the winning rotation was stamped later than this request', async () => {
+    const { tokens } = await signUp(t);
+    const winner = await refresh(t, tokens.refresh_token).expect(200);
+    // As if the winner's clock ran ahead (another instance, or it read the clock later than
+    // a concurrent loser): the loser's "time since rotation" is negative.
+    await t.dataSource.query(
+      `UPDATE auth_sessions SET rotated_at = now() + interval '5 seconds' WHERE id = $1`,
+      [tokens.session_id],
+    );
+    await refresh(t, tokens.refresh_token).expect(401);
+    await refresh(t, winner.body.refresh_token).expect(401);
+    expect((await sessionRow(t, tokens.session_id)).revoked_reason).toBe('reuse_detected');
+  });
+});
+
+describe('refresh-token chains: the refresh-token key', () => {
+  let database: TestDatabase;
+  let t: TestApp | undefined;
+  const KEY_1 = 'first refresh-token key: 32 bytes or more';
+  const KEY_2 = 'second refresh-token key: 32 bytes or more';
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database.drop();
+  });
+
+  async function restart(env: Record<string, string>) {
+    await t?.close();
+    t = await startApp(database, env);
+    return t;
+  }
+
+  it('can be set, and rotated, without ending a session', async () => {
+    // Started without a key: one is generated and kept in the database.
+    let app = await restart({});
+    const { tokens } = await signUp(app);
+    // Set: the generated key still verifies, the configured one issues.
+    app = await restart({ AUTH_REFRESH_TOKEN_KEY: KEY_1 });
+    const underKey1 = await refresh(app, tokens.refresh_token).expect(200);
+    // Rotated: the new key first, the old one still listed.
+    app = await restart({ AUTH_REFRESH_TOKEN_KEY: `${KEY_2},${KEY_1}` });
+    const underKey2 = await refresh(app, underKey1.body.refresh_token).expect(200);
+    await me(app, underKey2.body.access_token).expect(200);
+    // Only the new key left: its tokens go on, and logging out with one ends the session.
+    app = await restart({ AUTH_REFRESH_TOKEN_KEY: KEY_2 });
+    const afterDrop = await refresh(app, underKey2.body.refresh_token).expect(200);
+    await app
+      .http()
+      .post('/auth/logout')
+      .send({ refresh_token: afterDrop.body.refresh_token })
+      .expect(204);
+    await me(app, afterDrop.body.access_token).expect(401);
+  }, 60_000);
 });
 
 describe('refresh-token chains: storage', () => {
@@ -204,15 +286,16 @@ describe('refresh-token chains: upgrade from tokens stored one row each', () => 
     await previous.runMigrations();
     const userId = randomUUID();
     const sessionId = randomUUID();
-    const [first, current, stale, staleCurrent] = [0, 1, 2, 3].map(() =>
+    const [first, current, stale, staleCurrent, forkA, forkB] = [0, 1, 2, 3, 4, 5].map(() =>
       randomBytes(32).toString('base64url'),
     );
+    const forkedSession = randomUUID();
     const otherSession = randomUUID();
     await previous.query(
       `INSERT INTO users (id, email, password_hash, roles) VALUES ($1, 'legacy@example.com', 'x', '{admin}')`,
       [userId],
     );
-    for (const id of [sessionId, otherSession]) {
+    for (const id of [sessionId, otherSession, forkedSession]) {
       await previous.query(
         `INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at)
          VALUES ($1, $2, now() - interval '1 hour', now() - interval '1 minute', now() + interval '1 day')`,
@@ -236,6 +319,23 @@ describe('refresh-token chains: upgrade from tokens stored one row each', () => 
         sha256(stale),
         randomUUID(),
         sha256(staleCurrent),
+      ],
+    );
+    // The previous release answered a replay within its grace window with a second token in
+    // the same session: two unrotated tokens.
+    await previous.query(
+      `INSERT INTO auth_refresh_tokens (id, session_id, token_hash, created_at, rotated_at) VALUES
+         ($1, $2, $3, now() - interval '2 minutes', now() - interval '1 minute'),
+         ($4, $2, $5, now() - interval '1 minute', NULL),
+         ($6, $2, $7, now() - interval '1 minute', NULL)`,
+      [
+        randomUUID(),
+        forkedSession,
+        sha256(randomBytes(32).toString('base64url')),
+        randomUUID(),
+        sha256(forkA),
+        randomUUID(),
+        sha256(forkB),
       ],
     );
     await previous.destroy();
@@ -264,5 +364,12 @@ describe('refresh-token chains: upgrade from tokens stored one row each', () => 
     await refresh(t, stale).expect(401);
     expect((await sessionRow(t, otherSession)).revoked_reason).toBe('reuse_detected');
     await refresh(t, staleCurrent).expect(401);
+
+    // A session the previous release had forked: the first branch goes on in the new scheme,
+    // the other is retired (401) without ending the session.
+    const branch = await refresh(t, forkA).expect(200);
+    await refresh(t, forkB).expect(401);
+    expect((await sessionRow(t, forkedSession)).revoked_at).toBeNull();
+    await refresh(t, branch.body.refresh_token).expect(200);
   }, 60_000);
 });

@@ -40,6 +40,7 @@ export const AUTH_DEFAULTS = {
   clockTolerance: 5,
   algorithm: 'ES256',
   registrationOpen: true,
+  readUserOnRefresh: true,
   cookieSecure: true,
   passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
   loginAttempts: { maxFailures: 5, windowSeconds: 900 },
@@ -68,7 +69,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       'AuthModule: algorithm HS256 needs a secret of at least 32 bytes; set the `secret` option.',
     );
   }
-  if (resolved.refreshTokenKey !== undefined && Buffer.byteLength(resolved.refreshTokenKey) < 32) {
+  const refreshTokenKeys = [resolved.refreshTokenKey ?? []].flat();
+  if (refreshTokenKeys.some((key) => typeof key !== 'string' || Buffer.byteLength(key) < 32)) {
     throw new Error(
       'AuthModule: the `refreshTokenKey` option must be at least 32 bytes; generate one with `openssl rand -base64 48`.',
     );

@@ -3,7 +3,6 @@ import {
   ConflictException,
   ForbiddenException,
   Injectable,
-  ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/credentials.dto';
@@ -19,10 +18,8 @@ import {
   isLegacyRefreshToken,
   MAX_GENERATION,
   type NewRefreshToken,
-  openSuccessor,
   type ParsedRefreshToken,
   sameHash,
-  sealSuccessor,
 } from './refresh-tokens/refresh-token-value';
 import {
   RefreshTokenRepository,
@@ -33,7 +30,12 @@ import { hashDeviceId, isBoundDevice } from './sessions/device-binding';
 import { SessionsService } from './sessions/sessions.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { IssuedTokens } from './tokens/token-response';
-import { AuthUserStore, type PublicUser, toPublicUser } from './users/auth-user-store';
+import {
+  type AuthUserRecord,
+  AuthUserStore,
+  type PublicUser,
+  toPublicUser,
+} from './users/auth-user-store';
 import { UserStateRepository } from './users/user-state.repository';
 import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 
@@ -138,7 +140,7 @@ export class AuthService {
       return this.issueTokens(session, user.roles, refreshToken?.value, now);
     }
     // The user changed under every attempt: rare enough to ask the client to try again.
-    throw new ServiceUnavailableException('The account is being changed; try again');
+    throw new ConflictException('The account changed during the login; try again');
   }
 
   /**
@@ -161,7 +163,7 @@ export class AuthService {
       token.sessionId,
       token.generation,
       token.hash,
-      { hash: next.hash, box: sealSuccessor(presented, next.value) },
+      { hash: next.hash, box: this.keys.codec.sealSuccessor(presented, next.value) },
       now,
       this.idleSince(now),
     );
@@ -209,16 +211,25 @@ export class AuthService {
    * roles (every live session's next access token carries the new ones), a disable or deletion
    * (every session ends), or a new password (`{ passwordChanged: true }`: every session ends).
    * Changes made through the module (`PATCH /admin/users/:id`, `POST /auth/password`) need no
-   * call. Like those, it wins every race with logins and refreshes once it has returned.
+   * call. Call it after your change has committed. Like those, it wins every race with logins
+   * and refreshes once it has returned.
    */
   async syncUser(userId: string, change: { passwordChanged?: boolean } = {}): Promise<void> {
-    const user = await this.users.findById(userId);
-    if (!user || user.disabled) {
-      await this.sessions.endAllForUser(userId, 'user_disabled');
-    } else if (change.passwordChanged) {
-      await this.sessions.endAllForUser(userId, 'password_changed');
-    } else {
-      await this.sessions.recordUserChange(userId, { roles: user.roles });
+    for (let attempt = 0; attempt < LOGIN_ATTEMPTS; attempt += 1) {
+      const user = await this.users.findById(userId);
+      if (!user || user.disabled) {
+        await this.sessions.endAllForUser(user?.id ?? userId, 'user_disabled');
+        return;
+      }
+      if (change.passwordChanged) {
+        await this.sessions.endAllForUser(user.id, 'password_changed');
+        return;
+      }
+      await this.sessions.recordUserChange(user.id, { roles: user.roles });
+      // Two changes racing (two admins) may record in the other order than they wrote the
+      // store: the last recorder checks that the store still says what it recorded.
+      const after = await this.users.findById(user.id);
+      if (after && !after.disabled && sameRoles(after.roles, user.roles)) return;
     }
   }
 
@@ -278,13 +289,23 @@ export class AuthService {
     const isPredecessor =
       token.generation === chain.generation - 1 && sameHash(token.hash, chain.previousTokenHash);
     const grace = this.options.refreshReuseGrace * 1000;
-    if (isPredecessor && sinceRotation !== null && sinceRotation < grace && chain.successorBox) {
-      const successor = openSuccessor(presented, chain.successorBox);
+    // `sinceRotation` is negative when a concurrent request rotated after this one read the
+    // clock: with grace 0 that is a reuse all the same (exactly one of them succeeds).
+    const withinGrace = grace > 0 && sinceRotation !== null && sinceRotation < grace;
+    if (isPredecessor && withinGrace && chain.successorBox) {
+      const successor = this.keys.codec.openSuccessor(presented, chain.successorBox);
       if (successor) {
         report('predecessor_within_grace', true, false);
         await this.refreshTokens.touch(chain.sessionId, now);
         return this.completeRefresh(chain, successor, now, true);
       }
+    }
+    if (!isPredecessor && withinGrace) {
+      // An older generation while the chain moved on within the window (a tab that slept
+      // through two quick rotations): possibly rotated less than the grace ago, so refused
+      // without ending the session. Its successor is gone; the tab uses the current token.
+      report('older_generation', false, false);
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
     report(isPredecessor ? 'predecessor_after_grace' : 'older_generation', false, true);
     await this.sessions.end(chain.sessionId, 'reuse_detected');
@@ -303,13 +324,11 @@ export class AuthService {
     const hash = hashRefreshToken(presented);
     const legacy = await this.refreshTokens.findLegacy(hash);
     if (!legacy) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
-    if (this.options.refreshBinding === 'device') {
-      await this.assertBoundDevice({ ...legacy, sessionId: legacy.sessionId }, deviceId);
-    }
+    if (this.options.refreshBinding === 'device') await this.assertBoundDevice(legacy, deviceId);
     const next: NewRefreshToken = this.keys.codec.issue(legacy.sessionId, 1);
     const rotated = await this.refreshTokens.rotateLegacy(
       hash,
-      { hash: next.hash, box: sealSuccessor(presented, next.value) },
+      { hash: next.hash, box: this.keys.codec.sealSuccessor(presented, next.value) },
       now,
       this.idleSince(now),
     );
@@ -331,17 +350,35 @@ export class AuthService {
       if (this.isAlive(chain, now)) await this.sessions.end(legacy.sessionId, 'reuse_detected');
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
+    if (
+      !legacy.rotatedAt &&
+      chain?.generation != null &&
+      !sameHash(hash, chain.previousTokenHash)
+    ) {
+      // An unrotated sibling: the previous release answered a replay within its grace window
+      // with another token in the same session. The session went on with the other branch;
+      // this one is retired without ending it (it never was a theft).
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    }
     return this.presentedAgain(chain, { generation: 0, hash }, presented, now);
   }
 
-  /** Roles from the session (one round trip); for sessions without any, from the user store. */
+  /**
+   * The roles of the new access token. With `readUserOnRefresh` (the default) they come from the
+   * user store, read after the rotation: a change made through the module writes the store
+   * before it records the change, so this read is never older than the session's roles, and a
+   * change made in the host's own store is seen too (a disabled or deleted user's session ends).
+   * Without it, from the session: one round trip.
+   */
   private async completeRefresh(
     session: SessionState,
     refreshToken: string,
     now: Date,
     withinGrace: boolean,
   ): Promise<IssuedTokens> {
-    const roles = session.roles ?? (await this.rolesFromStore(session));
+    const roles = this.options.readUserOnRefresh
+      ? (await this.liveUser(session)).roles
+      : (session.roles ?? (await this.rolesFromStore(session)));
     this.events.publish(AuthEvent.TokenRefreshed, {
       userId: session.userId,
       sessionId: session.sessionId,
@@ -357,16 +394,23 @@ export class AuthService {
    */
   private async rolesFromStore(session: SessionState): Promise<string[]> {
     for (let attempt = 0; attempt < LOGIN_ATTEMPTS; attempt += 1) {
-      const user = await this.users.findById(session.userId);
-      if (!user || user.disabled) {
-        await this.sessions.end(session.sessionId, 'user_disabled');
-        throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
-      }
+      const user = await this.liveUser(session);
       if (await this.refreshTokens.fillRoles(session.sessionId, user.roles)) return user.roles;
-      const recorded = (await this.refreshTokens.findChain(session.sessionId))?.roles;
-      if (recorded) return recorded;
+      const chain = await this.refreshTokens.findChain(session.sessionId);
+      if (!chain) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+      if (chain.roles) return chain.roles;
     }
-    throw new ServiceUnavailableException('The account is being changed; try again');
+    throw new ConflictException('The account changed during the refresh; try again');
+  }
+
+  /** The session's user from the store; a disabled or deleted user's session ends (401). */
+  private async liveUser(session: SessionState): Promise<AuthUserRecord> {
+    const user = await this.users.findById(session.userId);
+    if (!user || user.disabled) {
+      await this.sessions.end(session.sessionId, 'user_disabled');
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    }
+    return user;
   }
 
   /**
@@ -455,4 +499,8 @@ export class AuthService {
       refreshTokenExpiresIn: Math.max(0, Math.floor((sessionEnd.getTime() - now.getTime()) / 1000)),
     };
   }
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((role, i) => role === b[i]);
 }

@@ -55,6 +55,8 @@ export { AUTH_MIGRATIONS } from './migrations';
 export { Session } from './sessions/session.entity';
 export { RefreshToken } from './refresh-tokens/refresh-token.entity';
 export { SigningKey } from './keys/signing-key.entity';
+export { UserState } from './users/user-state.entity';
+export { AuthSecret } from './refresh-tokens/auth-secret.entity';
 export {
   LoginAttemptStore,
   MemoryLoginAttemptStore,

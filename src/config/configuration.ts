@@ -62,7 +62,11 @@ export function loadConfiguration(
       clockTolerance: vars.AUTH_CLOCK_TOLERANCE,
       algorithm: vars.AUTH_JWT_ALG,
       secret: vars.AUTH_JWT_SECRET,
-      refreshTokenKey: vars.AUTH_REFRESH_TOKEN_KEY,
+      // Comma-separated: the first issues, every one verifies (key rotation).
+      refreshTokenKey: vars.AUTH_REFRESH_TOKEN_KEY?.split(',').map((key) => key.trim()),
+      // The service's users change only through the module (its routes, or syncUser): a
+      // refresh is one round trip, with the roles kept on the session.
+      readUserOnRefresh: false,
       privateKey,
       registrationOpen: vars.AUTH_REGISTRATION ? vars.AUTH_REGISTRATION === 'open' : undefined,
       cookieSecure: vars.AUTH_COOKIE_SECURE ? vars.AUTH_COOKIE_SECURE === 'true' : undefined,

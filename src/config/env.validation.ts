@@ -177,10 +177,10 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   }
   if (
     variables.AUTH_REFRESH_TOKEN_KEY !== undefined &&
-    Buffer.byteLength(variables.AUTH_REFRESH_TOKEN_KEY) < 32
+    variables.AUTH_REFRESH_TOKEN_KEY.split(',').some((key) => Buffer.byteLength(key.trim()) < 32)
   ) {
     throw new ConfigurationError(
-      'Invalid configuration. AUTH_REFRESH_TOKEN_KEY must be at least 32 bytes (openssl rand -base64 48).',
+      'Invalid configuration. AUTH_REFRESH_TOKEN_KEY must be one key, or several separated by commas, of at least 32 bytes each (openssl rand -base64 48).',
     );
   }
   if (variables.AUTH_REFRESH_BINDING === 'device' && variables.AUTH_REFRESH_TOKENS === 'off') {

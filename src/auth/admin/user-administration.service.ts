@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { AuthService } from '../auth.service';
 import { AuthEventPublisher } from '../events/auth-event-publisher';
 import { AuthEvent } from '../events/auth-events';
 import type { AuthPrincipal } from '../interfaces/auth-principal.interface';
@@ -13,6 +14,7 @@ export class UserAdministrationService {
     private readonly users: AuthUserStore,
     private readonly sessions: SessionsService,
     private readonly events: AuthEventPublisher,
+    private readonly auth: AuthService,
   ) {}
 
   async update(admin: AuthPrincipal, userId: string, changes: UpdateUserDto): Promise<PublicUser> {
@@ -27,21 +29,22 @@ export class UserAdministrationService {
       roles: changes.roles,
     });
     if (!user) throw new NotFoundException('No such user');
-    if (changes.disabled || changes.roles) {
-      // One transaction: the change is recorded (logins racing it read the user again) and the
-      // sessions end, or carry the new roles from their next refresh. A disable ends them also
-      // when the user was disabled already: a session that slipped through ends now.
-      const endedSessions = await this.sessions.recordUserChange(before.id, {
-        roles: changes.roles ? user.roles : undefined,
-        end: changes.disabled ? { reason: 'user_disabled' } : undefined,
-      });
-      if (changes.disabled && !before.disabled) {
+    if (changes.disabled) {
+      // One transaction: the change is recorded (a login racing it reads the user again) and
+      // every session ends, also when the user was disabled already: one that slipped through
+      // ends now.
+      const endedSessions = await this.sessions.endAllForUser(before.id, 'user_disabled');
+      if (!before.disabled) {
         this.events.publish(AuthEvent.UserDisabled, {
           userId: before.id,
           byUserId: admin.id,
           endedSessions,
         });
       }
+    } else if (changes.roles) {
+      // Live sessions carry the new roles from their next refresh; a login racing the change
+      // reads the user again.
+      await this.auth.syncUser(before.id);
     }
     return toPublicUser(user);
   }

@@ -105,13 +105,23 @@ export interface AuthModuleOptions {
    */
   privateKey?: string;
   /**
-   * Key (at least 32 bytes) that authenticates refresh tokens, so that a token of an earlier
-   * generation is recognised as reuse and a forged one is not. Keep it outside the database
-   * (an environment secret): then even a database dump together with one stolen old token
-   * cannot forge a token. When unset, a key is generated once and kept in the database (a dump
-   * alone still yields no usable token: only hashes are stored).
+   * Key (at least 32 bytes) that authenticates refresh tokens (an HMAC tag, so that a token of
+   * an earlier generation is recognised as reuse and a forged one is not) and salts the sealed
+   * successor of the grace window. Keep it outside the database (an environment secret): then
+   * not even a database dump together with an old token yields or forges anything. A list
+   * rotates keys: the first issues, every one verifies. When unset, a key is generated once and
+   * kept in the database; setting the option later keeps that one verifying, so no session ends.
    */
-  refreshTokenKey?: string;
+  refreshTokenKey?: string | string[];
+  /**
+   * Read the user from the `AuthUserStore` on every refresh (a second round trip): a user
+   * disabled, deleted or given other roles in your own store is seen at the session's next
+   * refresh. Set `false` when every change to users goes through the module (its routes, or
+   * `AuthService.syncUser` after your own changes): a refresh is then one round trip, with the
+   * roles kept on the session.
+   * @default true
+   */
+  readUserOnRefresh?: boolean;
   /** argon2id parameters. */
   passwordHashing?: PasswordHashingOptions;
   /**

@@ -8,10 +8,11 @@ import { RefreshTokenCodec } from './refresh-token-value';
 const KEY_NAME = 'refresh_token_key';
 
 /**
- * The refresh-token key: the `refreshTokenKey` option when set (kept outside the database, so a
- * dump together with one stolen old token still cannot forge anything), else one generated once
- * and shared by every instance through the `auth_secrets` table. Either way the database never
- * holds a usable token: it keeps only hashes.
+ * The refresh-token keys. With the `refreshTokenKey` option, its key (the first, when a list)
+ * issues tokens and every key of it verifies them, as does a key the module had generated
+ * earlier (so that setting the option ends no session). Without it, a key is generated once and
+ * shared by every instance through the `auth_secrets` table. Either way the database never
+ * holds a usable token: it keeps only hashes, and a successor sealed under a token it lacks.
  */
 @Injectable()
 export class RefreshTokenKeys implements OnModuleInit {
@@ -23,12 +24,22 @@ export class RefreshTokenKeys implements OnModuleInit {
     private readonly dataSource: DataSource,
   ) {}
 
+  // Loaded in access-token-only mode too: a refresh token presented there is still parsed (and
+  // refused), never a 500.
   async onModuleInit(): Promise<void> {
-    // Loaded in access-token-only mode too: a refresh token presented there is still parsed
-    // (and refused), never a 500.
-    const configured = this.options.refreshTokenKey;
-    const key = configured ? Buffer.from(configured, 'utf8') : await this.storedKey();
-    this.current = new RefreshTokenCodec(key);
+    const option = this.options.refreshTokenKey;
+    const configured = (Array.isArray(option) ? option : option ? [option] : []).map((key) =>
+      Buffer.from(key, 'utf8'),
+    );
+    if (configured.length > 0) {
+      const generated = await this.storedKey();
+      this.current = new RefreshTokenCodec(generated ? [...configured, generated] : configured);
+      return;
+    }
+    this.logger.log(
+      'refresh-token key: generated and kept in the database; set the `refreshTokenKey` option to keep it outside',
+    );
+    this.current = new RefreshTokenCodec([await this.generatedKey()]);
   }
 
   get codec(): RefreshTokenCodec {
@@ -37,17 +48,20 @@ export class RefreshTokenKeys implements OnModuleInit {
   }
 
   /** Two instances starting at once both insert; the first wins and both read its key. */
-  private async storedKey(): Promise<Buffer> {
+  private async generatedKey(): Promise<Buffer> {
     await this.dataSource.query(
       `INSERT INTO auth_secrets (name, value, created_at) VALUES ($1, $2, now())
        ON CONFLICT (name) DO NOTHING`,
       [KEY_NAME, randomBytes(32)],
     );
+    return (await this.storedKey())!;
+  }
+
+  private async storedKey(): Promise<Buffer | undefined> {
     const rows: { value: Buffer }[] = await this.dataSource.query(
       'SELECT value FROM auth_secrets WHERE name = $1',
       [KEY_NAME],
     );
-    this.logger.debug?.('refresh-token key loaded from the database');
-    return Buffer.from(rows[0].value);
+    return rows.length ? Buffer.from(rows[0].value) : undefined;
   }
 }

@@ -130,15 +130,12 @@ export class RefreshTokenRepository {
   ): Promise<SessionState | null> {
     const rows = await this.prepared<SessionStateRow>(
       'rotate',
-      `WITH rotated AS (
-         UPDATE auth_sessions s SET generation = s.generation + 1,
+      `UPDATE auth_sessions s SET generation = s.generation + 1,
            previous_token_hash = s.token_hash, token_hash = $4, successor_box = $5,
            rotated_at = $6, last_used_at = $6
          WHERE s.id = $1 AND s.generation = $2 AND s.token_hash = $3
            AND s.revoked_at IS NULL AND s.expires_at > $6 AND s.last_used_at > $7
-         RETURNING s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.roles
-       )
-       SELECT * FROM rotated`,
+       RETURNING s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.roles`,
       [sessionId, generation, presentedHash, next.hash, next.box, now, idleSince],
     );
     return rows.length ? toSessionState(rows[0]) : null;
@@ -219,8 +216,8 @@ export class RefreshTokenRepository {
   }
 
   /**
-   * The upgrade's one rotation of a token issued before generations: the legacy token is marked
-   * rotated and the session starts its chain at generation 1, in one statement, only if the
+   * The upgrade's one rotation of a token issued before generations: the session starts its
+   * chain at generation 1 and the legacy token is marked rotated, in one statement, only if the
    * token was not rotated yet and the session is alive and has no chain yet.
    */
   async rotateLegacy(
@@ -231,18 +228,19 @@ export class RefreshTokenRepository {
   ): Promise<SessionState | null> {
     const rows = await this.prepared<SessionStateRow>(
       'rotate_legacy',
-      `WITH rotated AS (
-         UPDATE auth_refresh_tokens t SET rotated_at = $4
-         FROM auth_sessions s
-         WHERE t.token_hash = $1 AND t.rotated_at IS NULL
-           AND s.id = t.session_id AND s.revoked_at IS NULL AND s.generation IS NULL
-           AND s.expires_at > $4 AND s.last_used_at > $5
-         RETURNING t.session_id
-       ), chained AS (
+      // The session row is the statement's target, so a revocation or another upgrade that
+      // commits first is seen (re-checked under the row lock) and this one then changes nothing.
+      `WITH chained AS (
          UPDATE auth_sessions s SET generation = 1, token_hash = $2, previous_token_hash = $1,
            successor_box = $3, rotated_at = $4, last_used_at = $4
-         FROM rotated r WHERE s.id = r.session_id
+         WHERE s.id = (SELECT t.session_id FROM auth_refresh_tokens t
+                       WHERE t.token_hash = $1 AND t.rotated_at IS NULL)
+           AND s.generation IS NULL AND s.revoked_at IS NULL
+           AND s.expires_at > $4 AND s.last_used_at > $5
          RETURNING s.id AS session_id, s.user_id, s.expires_at, s.last_used_at, s.roles
+       ), rotated AS (
+         UPDATE auth_refresh_tokens t SET rotated_at = $4
+         FROM chained c WHERE t.token_hash = $1 AND t.session_id = c.session_id
        )
        SELECT * FROM chained`,
       [presentedHash, next.hash, next.box, now, idleSince],

@@ -14,10 +14,10 @@ const MAX_BATCHES = 200;
 const RUN_EVERY_MS = 60 * 60 * 1000;
 
 /**
- * Keeps the session and refresh-token tables bounded. A session's rows go once it has ended
- * (revoked, past its absolute end, or idle too long) and the access tokens it issued have
- * expired too, so the revocation set can still be reloaded from them. Live sessions keep
- * every rotated token: reuse detection needs them for as long as the session could be alive.
+ * Keeps the session table bounded. A session's row (its whole refresh-token chain, and tokens
+ * of earlier releases by cascade) goes once it has ended (revoked, past its absolute end, or
+ * idle too long) and the access tokens it issued have expired too, so the revocation set can
+ * still be reloaded from it. A live session is one row however often it rotated.
  */
 @Injectable()
 export class SessionCleanup implements OnApplicationBootstrap, OnApplicationShutdown {

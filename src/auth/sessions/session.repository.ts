@@ -97,9 +97,9 @@ export class SessionRepository {
   }
 
   /**
-   * Deletes up to `batchSize` sessions (and, by cascade, their refresh tokens) that can no
-   * longer matter: ended (revoked, past their absolute end, or idle too long) before
-   * `endedBefore`. A live session keeps all its rotated tokens, which reuse detection needs.
+   * Deletes up to `batchSize` sessions (and, by cascade, tokens of earlier releases) that can
+   * no longer matter: ended (revoked, past their absolute end, or idle too long) before
+   * `endedBefore`. A live session's row holds its chain, which reuse detection needs.
    */
   async deleteEnded(endedBefore: Date, idleBefore: Date, batchSize: number): Promise<number> {
     // In batches: each statement stays short, whatever the backlog.
@@ -109,6 +109,8 @@ export class SessionRepository {
            SELECT id FROM auth_sessions
            WHERE revoked_at < $1 OR expires_at < $1 OR last_used_at < $2
            LIMIT $3
+           -- Rows a revocation or role change holds are left for the next run: never a deadlock.
+           FOR UPDATE SKIP LOCKED
          )
          RETURNING id
        )
