@@ -26,6 +26,7 @@ import {
 import { InMemoryAuthUserStore } from '../src/auth/testing';
 import { openDatabase } from '../src/database/data-source';
 import { createTestDatabase } from './support/test-database';
+import { refreshCookie, setCookies } from './support/cookies';
 
 // One suite, run on a host app made with each of Nest's HTTP adapters: Express as `nest new`
 // makes it (Nest's default body parsers), and a plain Fastify app (not the service's createApp).
@@ -146,41 +147,6 @@ let counter = 0;
 function uniqueEmail(): string {
   counter += 1;
   return `host${counter}.${Date.now()}@example.com`;
-}
-
-/** One `Set-Cookie` header: name, value and attributes (names lower-cased). */
-interface SetCookie {
-  name: string;
-  value: string;
-  attributes: Record<string, string | true>;
-}
-
-function setCookies(response: Response): SetCookie[] {
-  const raw = response.headers['set-cookie'] as string[] | string | undefined;
-  const headers = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return headers.map((header) => {
-    const [pair, ...attributes] = header.split(';').map((part) => part.trim());
-    const eq = pair.indexOf('=');
-    return {
-      name: pair.slice(0, eq),
-      value: pair.slice(eq + 1),
-      attributes: Object.fromEntries(
-        attributes.map((attribute) => {
-          const at = attribute.indexOf('=');
-          return at === -1
-            ? [attribute.toLowerCase(), true]
-            : [attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1)];
-        }),
-      ),
-    };
-  });
-}
-
-/** The one `refresh_token` cookie a response sets. */
-function refreshCookie(response: Response): SetCookie {
-  const cookies = setCookies(response).filter((cookie) => cookie.name === 'refresh_token');
-  expect(cookies).toHaveLength(1);
-  return cookies[0];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,21 +1,18 @@
-import { Controller, Get, Injectable, Module, type DynamicModule, UseGuards } from '@nestjs/common';
+import { Controller, Get, Module, type DynamicModule, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import {
   AuthModule,
   type AuthPrincipal,
-  type AuthUserChanges,
-  type AuthUserRecord,
   AuthUserStore,
   CurrentUser,
   JwtAuthGuard,
-  type NewAuthUser,
   Public,
   Roles,
   RolesGuard,
 } from '../src/auth';
 import { JwtStrategy } from '../src/auth/strategies';
+import { InMemoryAuthUserStore } from '../src/auth/testing';
 import { createApp } from '../src/app.setup';
 import { openDatabase } from '../src/database/data-source';
 import {
@@ -30,46 +27,8 @@ import {
 import { initTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-/** The host's own user storage: a map in memory. */
-@Injectable()
-class MemoryUserStore extends AuthUserStore {
-  readonly users = new Map<string, AuthUserRecord>();
-
-  findByEmail(email: string): Promise<AuthUserRecord | null> {
-    const wanted = email.toLowerCase();
-    return Promise.resolve([...this.users.values()].find((user) => user.email === wanted) ?? null);
-  }
-
-  findById(id: string): Promise<AuthUserRecord | null> {
-    return Promise.resolve(this.users.get(id) ?? null);
-  }
-
-  async create(user: NewAuthUser): Promise<AuthUserRecord | null> {
-    if (await this.findByEmail(user.email)) return null;
-    const record: AuthUserRecord = {
-      id: randomUUID(),
-      email: user.email.toLowerCase(),
-      name: user.name ?? null,
-      roles: user.roles ?? [],
-      passwordHash: user.passwordHash,
-      disabled: false,
-      createdAt: new Date(),
-    };
-    this.users.set(record.id, record);
-    return record;
-  }
-
-  update(id: string, changes: AuthUserChanges): Promise<AuthUserRecord | null> {
-    const user = this.users.get(id);
-    if (!user) return Promise.resolve(null);
-    const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
-    Object.assign(user, Object.fromEntries(defined));
-    return Promise.resolve(user);
-  }
-}
-
 @Module({
-  providers: [{ provide: AuthUserStore, useClass: MemoryUserStore }],
+  providers: [{ provide: AuthUserStore, useClass: InMemoryAuthUserStore }],
   exports: [AuthUserStore],
 })
 class MemoryUsersModule {}
@@ -156,7 +115,7 @@ function hostModule(database: TestDatabase, options: { globalGuard: boolean }): 
 }
 
 interface HostApp extends TestApp {
-  store: MemoryUserStore;
+  store: InMemoryAuthUserStore;
 }
 
 async function startHostApp(
@@ -186,7 +145,7 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
   });
 
   it('uses the memory store as its AuthUserStore', () => {
-    expect(t.store).toBeInstanceOf(MemoryUserStore);
+    expect(t.store).toBeInstanceOf(InMemoryAuthUserStore);
   });
 
   it('registers and logs in through the memory store, not the users table', async () => {
@@ -200,7 +159,7 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
       roles: [],
       createdAt: expect.any(String),
     });
-    const stored = t.store.users.get(registered.body.id);
+    const stored = await t.store.findById(registered.body.id);
     expect(stored).toMatchObject({ email: email.toLowerCase(), disabled: false });
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
 
@@ -250,7 +209,7 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     await t.http().get('/reports').expect(401);
     await getWithBearer(t, '/reports', tokens.access_token).expect(403);
 
-    t.store.users.get(id)!.roles = ['manager'];
+    await t.store.update(id, { roles: ['manager'] });
     // A login reads the roles from the store.
     const relogged = await login(t, email);
     expect(decodeJwt(relogged.access_token).payload.roles).toEqual(['manager']);
@@ -263,7 +222,7 @@ describe('a host app with its own user store and AuthModule.forRootAsync', () =>
     await getWithBearer(t, '/reports', refreshed.body.access_token).expect(200);
 
     // A user the host disables in its own store loses the session at its next refresh.
-    t.store.users.get(id)!.disabled = true;
+    await t.store.update(id, { disabled: true });
     await refresh(t, refreshed.body.refresh_token).expect(401);
     await getWithBearer(t, '/reports', refreshed.body.access_token).expect(401);
   });
@@ -352,7 +311,7 @@ describe('a host app with globalGuard: false', () => {
     const { id, email, tokens } = await signUpHost(t);
     await t.http().get('/manage').expect(401);
     await getWithBearer(t, '/manage', tokens.access_token).expect(403);
-    t.store.users.get(id)!.roles = ['manager'];
+    await t.store.update(id, { roles: ['manager'] });
     await getWithBearer(t, '/manage', (await login(t, email)).access_token).expect(200);
   });
 });

@@ -151,27 +151,18 @@ export interface AuthModuleOptions {
   bootstrapAdmin?: { email: string; password: string };
 }
 
+/** The options that have no default: they stay optional once defaults are applied. */
+type OptionsWithoutDefault =
+  | 'secret'
+  | 'privateKey'
+  | 'bootstrapAdmin'
+  | 'loginAttemptStore'
+  | 'cookiePath'
+  | 'refreshTokenKey';
+
 /** Options after defaults are applied. */
-export type ResolvedAuthOptions = Required<
-  Omit<
-    AuthModuleOptions,
-    | 'secret'
-    | 'privateKey'
-    | 'bootstrapAdmin'
-    | 'loginAttemptStore'
-    | 'cookiePath'
-    | 'refreshTokenKey'
-  >
-> &
-  Pick<
-    AuthModuleOptions,
-    | 'secret'
-    | 'privateKey'
-    | 'bootstrapAdmin'
-    | 'loginAttemptStore'
-    | 'cookiePath'
-    | 'refreshTokenKey'
-  > & {
+export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, OptionsWithoutDefault>> &
+  Pick<AuthModuleOptions, OptionsWithoutDefault> & {
     passwordHashing: Required<PasswordHashingOptions>;
     loginAttempts: Required<LoginAttemptOptions>;
   };
