@@ -29,6 +29,7 @@ export const KEYS_CHANNEL = 'nest_token_auth_keys_changed';
 /** `typ` header of access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** The default of every option that has one (see `AuthModuleOptions` for each). */
 export const AUTH_DEFAULTS = {
   audience: 'api',
   accessTokenTtl: 900,

@@ -424,16 +424,11 @@ export class AuthService {
    * between concurrent refreshes.
    */
   private async assertBoundDevice(
-    session: {
-      sessionId: string;
-      userId: string;
-      revokedAt: Date | null;
-      deviceIdHash: Uint8Array | null;
-    } | null,
+    session: (SessionState & { revokedAt: Date | null; deviceIdHash: Uint8Array | null }) | null,
     deviceId?: string,
   ): Promise<void> {
     // Unknown tokens and ended sessions are refused by the rotation, as without binding.
-    if (!session?.deviceIdHash || session.revokedAt) return;
+    if (!session?.deviceIdHash || !this.isAlive(session, new Date())) return;
     if (isBoundDevice(session.deviceIdHash, deviceId)) return;
     this.events.publish(AuthEvent.TokenReuseDetected, {
       userId: session.userId,

@@ -41,6 +41,7 @@ export const AuthEvent = {
   UserDisabled: 'user.disabled',
 } as const;
 
+/** The payload of each event, by name: `AuthEventPayloads['login.failed']`. */
 export interface AuthEventPayloads {
   [AuthEvent.LoginSucceeded]: {
     userId: string;
@@ -73,4 +74,5 @@ export interface AuthEventPayloads {
   [AuthEvent.UserDisabled]: { userId: string; byUserId: string; endedSessions: number };
 }
 
+/** The name of an event the module emits. */
 export type AuthEventName = keyof AuthEventPayloads;
