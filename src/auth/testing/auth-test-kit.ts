@@ -416,8 +416,8 @@ export class AuthTestKit {
    * Refreshes with this token (which rotates it), then presents the same, now rotated, token
    * again: a stolen copy used after the owner refreshed. Past the module's `refreshReuseGrace`
    * (at once when it is 0; after waiting for it with `afterGrace`) the replay answers 401 and
-   * ends the whole session; within it (concurrent tabs), the replay is answered 200 for the
-   * same session.
+   * ends the whole session; within it (concurrent tabs), the replay is answered 200 with the
+   * same refresh token the rotation returned (one chain) and a fresh access token.
    * Throws when the first refresh does not answer 200.
    *
    * @example
