@@ -373,6 +373,9 @@ describe.each(ADAPTERS)('AuthTestKit on %s', (_adapter, createAdapter) => {
       const within = await kit.replayRotated(refreshToken!);
       expect(within.replay.status).toBe(200);
       expect(within.replay.sessionId).toBe(within.rotation.sessionId);
+      // One chain: the replay is answered the same successor, with an access token of its own.
+      expect(within.replay.refreshToken).toBe(within.rotation.refreshToken);
+      expect(within.replay.accessToken).not.toBe(within.rotation.accessToken);
 
       const after = await kit.replayRotated(within.rotation.refreshToken!, { afterGrace: true });
       expect(after.rotation.status).toBe(200);
