@@ -17,7 +17,6 @@ import {
   hashRefreshToken,
   isLegacyRefreshToken,
   MAX_GENERATION,
-  type NewRefreshToken,
   type ParsedRefreshToken,
   sameHash,
 } from './refresh-tokens/refresh-token-value';
@@ -325,7 +324,7 @@ export class AuthService {
     const legacy = await this.refreshTokens.findLegacy(hash);
     if (!legacy) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     if (this.options.refreshBinding === 'device') await this.assertBoundDevice(legacy, deviceId);
-    const next: NewRefreshToken = this.keys.codec.issue(legacy.sessionId, 1);
+    const next = this.keys.codec.issue(legacy.sessionId, 1);
     const rotated = await this.refreshTokens.rotateLegacy(
       hash,
       { hash: next.hash, box: this.keys.codec.sealSuccessor(presented, next.value) },
